@@ -1,0 +1,2 @@
+/** Conea logging. */
+package io.conea.logging;

@@ -1,0 +1,2 @@
+/** Conea metrics. */
+package io.conea.metrics;

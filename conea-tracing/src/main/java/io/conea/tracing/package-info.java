@@ -1,0 +1,2 @@
+/** Conea tracing. */
+package io.conea.tracing;
