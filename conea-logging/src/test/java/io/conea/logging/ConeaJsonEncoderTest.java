@@ -1,0 +1,759 @@
+package io.conea.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.status.Status;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.context.Scope;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+import org.slf4j.event.KeyValuePair;
+
+class ConeaJsonEncoderTest {
+
+  private static final String MARKER = JsonWriter.MARKER;
+
+  private static JsonNode encodeOne(Consumer<ConeaJsonEncoder> configuration, ILoggingEvent e) {
+    try (LogCapture capture = LogCapture.create(configuration)) {
+      return LogCapture.checkLine(capture.encoder.encode(e));
+    }
+  }
+
+  private static LoggingEvent event(LoggerContext context, Level level, String message) {
+    return event(context, level, message, new HashMap<>());
+  }
+
+  private static LoggingEvent event(
+      LoggerContext context, Level level, String message, Map<String, String> mdc) {
+    LoggingEvent event =
+        new LoggingEvent(
+            ConeaJsonEncoderTest.class.getName(),
+            context.getLogger("io.conea.test.Events"),
+            level,
+            message,
+            null,
+            null);
+    event.setMDCPropertyMap(mdc);
+    return event;
+  }
+
+  @Nested
+  class GuideSchema {
+
+    @Test
+    void reproducesTheGuideExampleFieldForFieldInTheGuideOrder() throws IOException {
+      JsonNode guide;
+      try (InputStream in =
+          ConeaJsonEncoderTest.class.getResourceAsStream("guide-log-example.json")) {
+        guide = LogCapture.STRICT_JSON.readTree(in);
+      }
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setService("conea-api"))) {
+        MDC.put("trace_id", "abc123def456");
+        MDC.put("span_id", "789ghi012");
+        MDC.put("user_id", "user_123");
+        MDC.put("organization_id", "org_456");
+        MDC.put("method", "POST");
+        MDC.put("path", "/api/v1/ai/chat");
+        MDC.put("status", "200");
+        MDC.put("duration_ms", "245");
+        long before = System.currentTimeMillis();
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("model", "gpt-4")
+            .addKeyValue("tokens", 1250)
+            .addKeyValue("cost", 0.0375)
+            .log("AI chat request completed");
+        long after = System.currentTimeMillis();
+
+        JsonNode line = capture.single();
+        Instant timestamp = Instant.parse(line.get("timestamp").asText());
+        assertThat(timestamp.toEpochMilli()).isBetween(before, after);
+        assertThat(line.get("timestamp").asText())
+            .matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
+
+        ((com.fasterxml.jackson.databind.node.ObjectNode) line)
+            .put("timestamp", guide.get("timestamp").asText());
+        assertThat(line).isEqualTo(guide);
+        assertThat(LogCapture.fieldNames(line))
+            .containsExactlyElementsOf(LogCapture.fieldNames(guide));
+        assertThat(LogCapture.fieldNames(line.get("metadata")))
+            .containsExactly("model", "tokens", "cost");
+        assertThat(line.get("status").isIntegralNumber()).isTrue();
+        assertThat(line.get("duration_ms").isIntegralNumber()).isTrue();
+        assertThat(line.get("metadata").get("tokens").isIntegralNumber()).isTrue();
+        assertThat(line.get("metadata").get("cost").isNumber()).isTrue();
+      }
+    }
+
+    @Test
+    void writesTheWholeGuideLineByteForByteForAFixedInstant() {
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setService("conea-api"))) {
+        Map<String, String> mdc = new HashMap<>();
+        mdc.put("trace_id", "abc123def456");
+        mdc.put("span_id", "789ghi012");
+        mdc.put("user_id", "user_123");
+        mdc.put("organization_id", "org_456");
+        mdc.put("method", "POST");
+        mdc.put("path", "/api/v1/ai/chat");
+        LoggingEvent event = event(capture.context, Level.INFO, "AI chat request completed", mdc);
+        event.setInstant(Instant.parse("2025-05-26T10:30:45.123Z"));
+        event.addKeyValuePair(new KeyValuePair("status", 200));
+        event.addKeyValuePair(new KeyValuePair("duration_ms", 245L));
+        event.addKeyValuePair(new KeyValuePair("model", "gpt-4"));
+        event.addKeyValuePair(new KeyValuePair("tokens", 1250));
+        event.addKeyValuePair(new KeyValuePair("cost", 0.0375));
+
+        String line = new String(capture.encoder.encode(event), StandardCharsets.UTF_8);
+
+        assertThat(line)
+            .isEqualTo(
+                "{\"timestamp\":\"2025-05-26T10:30:45.123Z\",\"level\":\"info\","
+                    + "\"service\":\"conea-api\",\"trace_id\":\"abc123def456\","
+                    + "\"span_id\":\"789ghi012\",\"user_id\":\"user_123\","
+                    + "\"organization_id\":\"org_456\",\"method\":\"POST\","
+                    + "\"path\":\"/api/v1/ai/chat\",\"status\":200,\"duration_ms\":245,"
+                    + "\"message\":\"AI chat request completed\","
+                    + "\"metadata\":{\"model\":\"gpt-4\",\"tokens\":1250,\"cost\":0.0375}}\n");
+      }
+    }
+
+    @Test
+    void leavesOutAbsentFieldsInsteadOfWritingNull() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture.logger.atInfo().addKeyValue("nothing", (Object) null).log("plain");
+        JsonNode line = capture.single();
+        assertThat(LogCapture.fieldNames(line)).containsExactly("timestamp", "level", "message");
+      }
+    }
+
+    @Test
+    void writesTheTimestampInUtcWithMillisecondsAcrossSecondsAndDates() {
+      DateTimeFormatter expected =
+          DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+      long[] instants = {
+        0L,
+        999L,
+        1000L,
+        1_748_255_445_123L,
+        1_748_255_445_999L,
+        1_748_255_446_000L,
+        951_782_399_999L, // 2000-02-28T23:59:59.999Z, then the leap day
+        951_782_400_000L,
+        -1L,
+        253_402_300_799_999L // 9999-12-31T23:59:59.999Z
+      };
+      try (LogCapture capture = LogCapture.create()) {
+        for (long millis : instants) {
+          LoggingEvent event = event(capture.context, Level.INFO, "t");
+          event.setInstant(Instant.ofEpochMilli(millis));
+          JsonNode line = LogCapture.checkLine(capture.encoder.encode(event));
+          assertThat(line.get("timestamp").asText())
+              .as("epoch millis %d", millis)
+              .isEqualTo(expected.format(Instant.ofEpochMilli(millis)));
+        }
+      }
+    }
+
+    @Test
+    void writesEveryLevelInLowerCase() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture.logger.trace("t");
+        capture.logger.debug("d");
+        capture.logger.info("i");
+        capture.logger.warn("w");
+        capture.logger.error("e");
+        assertThat(capture.lines())
+            .extracting(line -> line.get("level").asText())
+            .containsExactly("trace", "debug", "info", "warn", "error");
+      }
+    }
+
+    @Test
+    void endsEveryEventWithOneNewlineAndHasNoHeaderOrFooter() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture.logger.info("one");
+        capture.logger.info("two");
+        assertThat(capture.rawLines()).hasSize(2);
+        assertThat(capture.encoder.headerBytes()).isNull();
+        assertThat(capture.encoder.footerBytes()).isNull();
+      }
+    }
+  }
+
+  @Nested
+  class Sources {
+
+    @Test
+    void takesRequestFieldsFromKeyValuePairsBeforeTheMdc() {
+      try (LogCapture capture = LogCapture.create()) {
+        MDC.put("user_id", "from_mdc");
+        MDC.put("status", "500");
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("user_id", "from_pair")
+            .addKeyValue("organization_id", "org_1")
+            .addKeyValue("method", "GET")
+            .addKeyValue("path", "/p")
+            .addKeyValue("status", 201)
+            .addKeyValue("duration_ms", 12.5)
+            .log("m");
+        JsonNode line = capture.single();
+        assertThat(line.get("user_id").asText()).isEqualTo("from_pair");
+        assertThat(line.get("organization_id").asText()).isEqualTo("org_1");
+        assertThat(line.get("method").asText()).isEqualTo("GET");
+        assertThat(line.get("path").asText()).isEqualTo("/p");
+        assertThat(line.get("status").isIntegralNumber()).isTrue();
+        assertThat(line.get("status").asInt()).isEqualTo(201);
+        assertThat(line.get("duration_ms").isFloatingPointNumber()).isTrue();
+        assertThat(line.get("duration_ms").asDouble()).isEqualTo(12.5);
+        assertThat(line.has("metadata")).as("request fields never reach metadata").isFalse();
+      }
+    }
+
+    @Test
+    void turnsMdcDigitsIntoNumbersAndKeepsOtherTextAsStrings() {
+      try (LogCapture capture = LogCapture.create()) {
+        MDC.put("status", "503");
+        MDC.put("duration_ms", "1500");
+        capture.logger.info("numbers");
+        MDC.put("status", "5xx");
+        MDC.put("duration_ms", "0012");
+        capture.logger.info("not numbers");
+        List<JsonNode> lines = capture.lines();
+        assertThat(lines.get(0).get("status").isIntegralNumber()).isTrue();
+        assertThat(lines.get(0).get("status").asInt()).isEqualTo(503);
+        assertThat(lines.get(0).get("duration_ms").asLong()).isEqualTo(1500);
+        assertThat(lines.get(1).get("status").isTextual()).isTrue();
+        assertThat(lines.get(1).get("status").asText()).isEqualTo("5xx");
+        assertThat(lines.get(1).get("duration_ms").asText()).isEqualTo("0012");
+      }
+    }
+
+    @Test
+    void keepsNumbersAndBooleansTypedInMetadataAndWritesOtherValuesAsText() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("int", 7)
+            .addKeyValue("long", Long.MIN_VALUE)
+            .addKeyValue("short", (short) -3)
+            .addKeyValue("double", 1.0E20)
+            .addKeyValue("float", 0.5f)
+            .addKeyValue("big", new BigDecimal("12345678901234567890.5"))
+            .addKeyValue("bigint", new BigInteger("123456789012345678901234567890"))
+            .addKeyValue("nan", Double.NaN)
+            .addKeyValue("flag", true)
+            .addKeyValue("digits", "1250")
+            .addKeyValue("object", List.of(1, 2))
+            .log("types");
+        String raw = new String(capture.rawLines().get(0), StandardCharsets.UTF_8);
+        assertThat(raw)
+            .contains("\"big\":12345678901234567890.5,")
+            .contains("\"bigint\":123456789012345678901234567890,");
+        JsonNode metadata = capture.single().get("metadata");
+        assertThat(metadata.get("int").asInt()).isEqualTo(7);
+        assertThat(metadata.get("long").asLong()).isEqualTo(Long.MIN_VALUE);
+        assertThat(metadata.get("short").asInt()).isEqualTo(-3);
+        assertThat(metadata.get("double").isNumber()).isTrue();
+        assertThat(metadata.get("double").asDouble()).isEqualTo(1.0E20);
+        assertThat(metadata.get("float").asDouble()).isEqualTo(0.5);
+        assertThat(metadata.get("big").isNumber()).isTrue();
+        assertThat(metadata.get("bigint").bigIntegerValue())
+            .isEqualTo(new BigInteger("123456789012345678901234567890"));
+        assertThat(metadata.get("nan").isTextual()).isTrue();
+        assertThat(metadata.get("nan").asText()).isEqualTo("NaN");
+        assertThat(metadata.get("flag").isBoolean()).isTrue();
+        assertThat(metadata.get("digits").isTextual()).as("strings stay strings").isTrue();
+        assertThat(metadata.get("object").asText()).isEqualTo("[1, 2]");
+      }
+    }
+
+    @Test
+    void addsConfiguredMdcKeysToMetadataAfterTheKeyValuePairs() {
+      try (LogCapture capture =
+          LogCapture.create(encoder -> encoder.setIncludeMdcKeys(" tenant , region,absent "))) {
+        MDC.put("tenant", "acme");
+        MDC.put("region", "eu");
+        MDC.put("other", "not listed");
+        capture.logger.atInfo().addKeyValue("model", "gpt-4").log("m");
+        JsonNode metadata = capture.single().get("metadata");
+        assertThat(LogCapture.fieldNames(metadata)).containsExactly("model", "tenant", "region");
+        assertThat(metadata.get("tenant").asText()).isEqualTo("acme");
+      }
+    }
+
+    @Test
+    void takesTheServiceFromSettingThenEnvironmentThenSystemProperty() {
+      LoggerContext context = new LoggerContext();
+      LoggingEvent event = event(context, Level.INFO, "m");
+      String previous = System.getProperty(ConeaJsonEncoder.SERVICE_PROPERTY);
+      try {
+        System.setProperty(ConeaJsonEncoder.SERVICE_PROPERTY, "from-property");
+        Map<String, String> env = Map.of(ConeaJsonEncoder.SERVICE_ENV, "from-env");
+        ConeaJsonEncoder configured = new ConeaJsonEncoder(env::get);
+        configured.setService("configured");
+        assertThat(service(configured, event)).isEqualTo("configured");
+        assertThat(service(new ConeaJsonEncoder(env::get), event)).isEqualTo("from-env");
+        ConeaJsonEncoder blank = new ConeaJsonEncoder(name -> " ");
+        blank.setService("");
+        assertThat(service(blank, event)).isEqualTo("from-property");
+        System.clearProperty(ConeaJsonEncoder.SERVICE_PROPERTY);
+        assertThat(service(new ConeaJsonEncoder(name -> null), event)).isNull();
+      } finally {
+        if (previous == null) {
+          System.clearProperty(ConeaJsonEncoder.SERVICE_PROPERTY);
+        } else {
+          System.setProperty(ConeaJsonEncoder.SERVICE_PROPERTY, previous);
+        }
+      }
+    }
+
+    private String service(ConeaJsonEncoder encoder, ILoggingEvent event) {
+      try (LogCapture capture = LogCapture.create(encoder, e -> {})) {
+        JsonNode line = LogCapture.checkLine(capture.encoder.encode(event));
+        return line.has("service") ? line.get("service").asText() : null;
+      }
+    }
+
+    @Test
+    void usesTheCurrentSpanIdsOverTheMdc() {
+      try (LogCapture capture = LogCapture.create()) {
+        MDC.put("trace_id", "mdc-trace");
+        MDC.put("span_id", "mdc-span");
+        Span span =
+            Span.wrap(
+                SpanContext.create(
+                    "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "00f067aa0ba902b7",
+                    TraceFlags.getSampled(),
+                    TraceState.getDefault()));
+        Scope scope = span.makeCurrent();
+        try {
+          capture.logger.info("inside span");
+        } finally {
+          scope.close();
+        }
+        capture.logger.info("outside span");
+        List<JsonNode> lines = capture.lines();
+        assertThat(lines.get(0).get("trace_id").asText())
+            .isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+        assertThat(lines.get(0).get("span_id").asText()).isEqualTo("00f067aa0ba902b7");
+        assertThat(lines.get(1).get("trace_id").asText()).isEqualTo("mdc-trace");
+        assertThat(lines.get(1).get("span_id").asText()).isEqualTo("mdc-span");
+      }
+    }
+
+    @Test
+    void fallsBackToTheMdcWhenTheCurrentSpanIsInvalid() {
+      try (LogCapture capture = LogCapture.create()) {
+        MDC.put("trace_id", "mdc-trace");
+        Scope scope = Span.getInvalid().makeCurrent();
+        try {
+          capture.logger.info("invalid span");
+        } finally {
+          scope.close();
+        }
+        JsonNode line = capture.single();
+        assertThat(line.get("trace_id").asText()).isEqualTo("mdc-trace");
+        assertThat(line.has("span_id")).isFalse();
+      }
+    }
+
+    @Test
+    void encodesWithoutOpenTelemetryOnTheClassPath() throws Exception {
+      URL[] urls = {
+        location(ConeaJsonEncoder.class),
+        location(NoOpenTelemetryProbe.class),
+        location(LoggerContext.class),
+        location(ch.qos.logback.core.Context.class),
+        location(org.slf4j.Logger.class)
+      };
+      try (URLClassLoader isolated =
+          new URLClassLoader(urls, ClassLoader.getPlatformClassLoader())) {
+        Class<?> probe = isolated.loadClass(NoOpenTelemetryProbe.class.getName());
+        assertThat(probe.getClassLoader()).isSameAs(isolated);
+        Object result = probe.getMethod("encode").invoke(null);
+        String[] parts = (String[]) result;
+        assertThat(parts[0]).as("OpenTelemetry is hidden").isEqualTo("absent");
+        JsonNode line = LogCapture.checkLine(parts[1].getBytes(StandardCharsets.UTF_8));
+        assertThat(line.get("trace_id").asText()).isEqualTo("mdc-trace");
+        assertThat(line.get("span_id").asText()).isEqualTo("mdc-span");
+        assertThat(line.get("message").asText()).isEqualTo("no span api");
+      }
+    }
+
+    private URL location(Class<?> type) {
+      return type.getProtectionDomain().getCodeSource().getLocation();
+    }
+
+    @Test
+    void writesLoggerAndThreadOnlyWhenAsked() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture.logger.info("m");
+        assertThat(capture.single().has("logger")).isFalse();
+      }
+      try (LogCapture capture =
+          LogCapture.create(
+              encoder -> {
+                encoder.setIncludeLogger(true);
+                encoder.setIncludeThread(true);
+              })) {
+        capture.logger.info("m");
+        JsonNode line = capture.single();
+        assertThat(line.get("logger").asText()).isEqualTo("io.conea.test.Capture");
+        assertThat(line.get("thread").asText()).isEqualTo(Thread.currentThread().getName());
+        assertThat(LogCapture.fieldNames(line))
+            .containsExactly("timestamp", "level", "message", "logger", "thread");
+      }
+    }
+
+    @Test
+    void renamesTopLevelFields() {
+      try (LogCapture capture =
+          LogCapture.create(
+              encoder -> {
+                encoder.setFieldNames(" level = severity , message=msg,metadata=meta");
+                encoder.setService("svc");
+              })) {
+        capture.logger.atWarn().addKeyValue("k", 1).log("hello");
+        JsonNode line = capture.single();
+        assertThat(LogCapture.fieldNames(line))
+            .containsExactly("timestamp", "severity", "service", "msg", "meta");
+        assertThat(line.get("severity").asText()).isEqualTo("warn");
+        assertThat(line.get("msg").asText()).isEqualTo("hello");
+      }
+    }
+  }
+
+  @Nested
+  class NameClashes {
+
+    @Test
+    void keepsTheFirstOfDuplicateKeyValuePairsAndReportsOnce() {
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setIncludeMdcKeys("model"))) {
+        MDC.put("model", "from-mdc");
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("model", "first")
+            .addKeyValue("model", "second")
+            .addKeyValue("user_id", "u1")
+            .addKeyValue("user_id", "u2")
+            .log("dups");
+        capture.logger.atInfo().addKeyValue("x", 1).addKeyValue("x", 2).log("again");
+        List<JsonNode> lines = capture.lines();
+        assertThat(lines.get(0).get("metadata").get("model").asText()).isEqualTo("first");
+        assertThat(LogCapture.fieldNames(lines.get(0).get("metadata"))).containsExactly("model");
+        assertThat(lines.get(0).get("user_id").asText()).isEqualTo("u1");
+        assertThat(lines.get(1).get("metadata").get("x").asInt()).isEqualTo(1);
+        assertThat(capture.warnings())
+            .filteredOn(message -> message.contains("already written"))
+            .hasSize(1);
+      }
+    }
+
+    @Test
+    void keepsSchemaNamedPairsInsideMetadataWithoutTouchingTheSchemaFields() {
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setService("svc"))) {
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("level", "fake")
+            .addKeyValue("message", "fake")
+            .addKeyValue("timestamp", "fake")
+            .addKeyValue("service", "fake")
+            .addKeyValue("metadata", "fake")
+            .addKeyValue("error", "fake")
+            .log("real");
+        JsonNode line = capture.single();
+        assertThat(line.get("level").asText()).isEqualTo("info");
+        assertThat(line.get("message").asText()).isEqualTo("real");
+        assertThat(line.get("service").asText()).isEqualTo("svc");
+        assertThat(line.has("error")).isFalse();
+        assertThat(LogCapture.fieldNames(line.get("metadata")))
+            .containsExactly("level", "message", "timestamp", "service", "metadata", "error");
+      }
+    }
+
+    @Test
+    void dropsNamesThatBecomeEqualAfterCuttingOrSurrogateRepair() {
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setMaxValueLength(4))) {
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("abcdX", 1)
+            .addKeyValue("abcdY", 2)
+            .addKeyValue("a\uD800", 3)
+            .addKeyValue("a\uDC00", 4)
+            .addKeyValue(null, 5)
+            .addKeyValue("null", 6)
+            .log("m");
+        JsonNode metadata = capture.single().get("metadata");
+        assertThat(LogCapture.fieldNames(metadata))
+            .containsExactly("abcd" + MARKER, "a\uFFFD", "null");
+        assertThat(metadata.get("abcd" + MARKER).asInt()).isEqualTo(1);
+        assertThat(metadata.get("a\uFFFD").asInt()).isEqualTo(3);
+        assertThat(metadata.get("null").asInt()).isEqualTo(5);
+      }
+    }
+  }
+
+  @Nested
+  class Failures {
+
+    @Test
+    void keepsTheEventWhenAnArgumentToStringThrows() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture.logger.info("value {} here", new ThrowingToString());
+        assertThat(capture.single().get("message").asText())
+            .startsWith("value ")
+            .endsWith(" here")
+            .contains("FAILED toString()");
+      }
+    }
+
+    @Test
+    void writesTheRawPatternWhenFormattingThrows() {
+      try (LogCapture capture = LogCapture.create()) {
+        LoggingEvent event =
+            new LoggingEvent(
+                getClass().getName(),
+                capture.context.getLogger("x"),
+                Level.INFO,
+                "user {} failed",
+                null,
+                new Object[] {"u1"}) {
+              @Override
+              public String getFormattedMessage() {
+                throw new IllegalStateException("formatter broke");
+              }
+            };
+        event.setMDCPropertyMap(Map.of("user_id", "u1"));
+        JsonNode line = LogCapture.checkLine(capture.encoder.encode(event));
+        LogCapture.checkLine(capture.encoder.encode(event));
+        assertThat(line.get("message").asText())
+            .isEqualTo(
+                "user {} failed [message formatting failed: java.lang.IllegalStateException]");
+        assertThat(line.get("user_id").asText()).isEqualTo("u1");
+        assertThat(capture.warnings())
+            .filteredOn(message -> message.contains("Formatting a log message failed"))
+            .hasSize(1);
+      }
+    }
+
+    @Test
+    void writesAMarkerWhenAKeyValueToStringThrows() {
+      try (LogCapture capture = LogCapture.create()) {
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("bad", new ThrowingToString())
+            .addKeyValue("user_id", new ThrowingToString())
+            .addKeyValue("good", "ok")
+            .log("m");
+        JsonNode line = capture.single();
+        assertThat(line.get("metadata").get("bad").asText())
+            .isEqualTo("[toString() failed: java.lang.IllegalStateException]");
+        assertThat(line.get("user_id").asText())
+            .isEqualTo("[toString() failed: java.lang.IllegalStateException]");
+        assertThat(line.get("metadata").get("good").asText()).isEqualTo("ok");
+        assertThat(capture.warnings())
+            .filteredOn(message -> message.contains("toString() failed"))
+            .hasSize(1);
+      }
+    }
+
+    @Test
+    void writesAReducedLineWhenTheEventItselfThrows() {
+      try (LogCapture capture = LogCapture.create()) {
+        LoggingEvent event =
+            new LoggingEvent(
+                getClass().getName(),
+                capture.context.getLogger("x"),
+                Level.ERROR,
+                "pattern {}",
+                null,
+                null) {
+              @Override
+              public Map<String, String> getMDCPropertyMap() {
+                throw new IllegalStateException("broken event");
+              }
+            };
+        JsonNode line = LogCapture.checkLine(capture.encoder.encode(event));
+        assertThat(line.get("level").asText()).isEqualTo("error");
+        assertThat(line.get("message").asText())
+            .isEqualTo("[encoding failed: java.lang.IllegalStateException] pattern {}");
+        assertThat(capture.warnings())
+            .filteredOn(message -> message.contains("Encoding a log event failed"))
+            .hasSize(1);
+      }
+    }
+
+    @Test
+    void encodesNothingBeforeStartOrAfterStop() {
+      ConeaJsonEncoder encoder = new ConeaJsonEncoder();
+      LoggerContext context = new LoggerContext();
+      encoder.setContext(context);
+      LoggingEvent event = event(context, Level.INFO, "m");
+      assertThat(encoder.encode(event)).isEmpty();
+      encoder.start();
+      assertThat(encoder.encode(event)).isNotEmpty();
+      encoder.stop();
+      assertThat(encoder.isStarted()).isFalse();
+      assertThat(encoder.encode(event)).isEmpty();
+    }
+  }
+
+  @Nested
+  class Configuration {
+
+    private List<String> startErrors(Consumer<ConeaJsonEncoder> configuration) {
+      try (LogCapture capture = LogCapture.create(configuration)) {
+        assertThat(capture.encoder.isStarted()).isFalse();
+        return capture.statusMessages(Status.ERROR);
+      }
+    }
+
+    @Test
+    void startsWithDefaults() {
+      try (LogCapture capture = LogCapture.create()) {
+        assertThat(capture.encoder.isStarted()).isTrue();
+        assertThat(capture.statusMessages(Status.ERROR)).isEmpty();
+      }
+    }
+
+    @Test
+    void rejectsOutOfRangeLimits() {
+      assertThat(startErrors(encoder -> encoder.setMaxLineBytes(1023)))
+          .containsExactly(
+              "ConeaJsonEncoder: maxLineBytes must be between 1024 and 1048576, was 1023");
+      assertThat(startErrors(encoder -> encoder.setMaxLineBytes(2_000_000)))
+          .containsExactly(
+              "ConeaJsonEncoder: maxLineBytes must be between 1024 and 1048576, was 2000000");
+      assertThat(startErrors(encoder -> encoder.setMaxMessageLength(0)))
+          .containsExactly("ConeaJsonEncoder: maxMessageLength must be at least 1, was 0");
+      assertThat(startErrors(encoder -> encoder.setMaxValueLength(-5)))
+          .containsExactly("ConeaJsonEncoder: maxValueLength must be at least 1, was -5");
+      assertThat(startErrors(encoder -> encoder.setMaxStackTraceLength(0)))
+          .containsExactly("ConeaJsonEncoder: maxStackTraceLength must be at least 1, was 0");
+      assertThat(startErrors(encoder -> encoder.setMaxStackTraceFrames(-1)))
+          .containsExactly("ConeaJsonEncoder: maxStackTraceFrames must be at least 0, was -1");
+    }
+
+    @Test
+    void rejectsBadFieldNames() {
+      assertThat(startErrors(encoder -> encoder.setFieldNames("level")))
+          .containsExactly(
+              "ConeaJsonEncoder: fieldNames entry 'level' is not of the form default=new");
+      assertThat(startErrors(encoder -> encoder.setFieldNames("lvl=severity")))
+          .singleElement()
+          .asString()
+          .startsWith("ConeaJsonEncoder: fieldNames renames unknown field 'lvl'; known fields:")
+          .contains("duration_ms");
+      assertThat(startErrors(encoder -> encoder.setFieldNames("level=a,level=b")))
+          .containsExactly("ConeaJsonEncoder: fieldNames renames 'level' twice");
+      assertThat(startErrors(encoder -> encoder.setFieldNames("message=level")))
+          .containsExactly("ConeaJsonEncoder: fieldNames gives two fields the name 'level'");
+      assertThat(startErrors(encoder -> encoder.setFieldNames("message=has space")))
+          .containsExactly(
+              "ConeaJsonEncoder: fieldNames gives 'message' the name 'has space'; a name is 1"
+                  + " to 64 characters from A-Z a-z 0-9 _ . @ -");
+      assertThat(startErrors(encoder -> encoder.setFieldNames("message="))).hasSize(1);
+    }
+
+    @Test
+    void rejectsMdcKeysThatAreSchemaFieldsOrRepeated() {
+      assertThat(startErrors(encoder -> encoder.setIncludeMdcKeys("tenant,user_id")))
+          .containsExactly(
+              "ConeaJsonEncoder: includeMdcKeys lists 'user_id', which is read for the top-level"
+                  + " field of that name already");
+      assertThat(startErrors(encoder -> encoder.setIncludeMdcKeys("a,b,a")))
+          .containsExactly("ConeaJsonEncoder: includeMdcKeys lists 'a' twice");
+    }
+
+    @Test
+    void reportsEveryProblemAtOnce() {
+      assertThat(
+              startErrors(
+                  encoder -> {
+                    encoder.setMaxLineBytes(10);
+                    encoder.setFieldNames("nope=x");
+                  }))
+          .hasSize(2);
+    }
+  }
+
+  @Test
+  void allocatesLittleMoreThanTheReturnedLinePerEvent() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    try (LogCapture capture =
+        LogCapture.create(
+            encoder -> {
+              encoder.setService("conea-api");
+              encoder.setIncludeMdcKeys("tenant");
+            })) {
+      Map<String, String> mdc = new HashMap<>();
+      mdc.put("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
+      mdc.put("span_id", "00f067aa0ba902b7");
+      mdc.put("user_id", "user_123");
+      mdc.put("method", "POST");
+      mdc.put("path", "/api/v1/ai/chat");
+      mdc.put("status", "200");
+      mdc.put("tenant", "acme");
+      LoggingEvent event = event(capture.context, Level.INFO, "AI chat request completed", mdc);
+      event.addKeyValuePair(new KeyValuePair("model", "gpt-4"));
+      event.addKeyValuePair(new KeyValuePair("tokens", 1250));
+      event.addKeyValuePair(new KeyValuePair("duration_ms", 245L));
+      ConeaJsonEncoder encoder = capture.encoder;
+      int lineBytes = encoder.encode(event).length;
+      for (int i = 0; i < 20_000; i++) {
+        encoder.encode(event);
+      }
+      int rounds = 10_000;
+      long before = threads.getCurrentThreadAllocatedBytes();
+      for (int i = 0; i < rounds; i++) {
+        encoder.encode(event);
+      }
+      long perEvent = (threads.getCurrentThreadAllocatedBytes() - before) / rounds;
+      // The returned array: a 16-byte header, the line, padding to 8 bytes.
+      long arrayBytes = 16 + ((lineBytes + 7) / 8) * 8;
+      assertThat(perEvent).isLessThanOrEqualTo(arrayBytes + 16);
+    }
+  }
+
+  /** Throws from toString, as a broken domain object would. */
+  static final class ThrowingToString {
+    @Override
+    public String toString() {
+      throw new IllegalStateException("no text for you");
+    }
+  }
+}
