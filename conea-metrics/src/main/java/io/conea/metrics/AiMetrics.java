@@ -1,0 +1,162 @@
+package io.conea.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The guide's AI model meters, for services that call language models.
+ *
+ * <ul>
+ *   <li>{@code ai_model_requests_total{model,provider,status}}, status {@code success} or {@code
+ *       error};
+ *   <li>{@code ai_tokens_total{model,provider,type}}, type {@code input} or {@code output}, so that
+ *       {@code sum by (model)} is the real token total;
+ *   <li>{@code ai_processing_duration_seconds{model,provider}}, a histogram with buckets suited to
+ *       model latency (by default 0.1 0.25 0.5 1 2 5 10 20 30 60 120 seconds);
+ *   <li>{@code ai_cost_usd_total{model,provider}}, the cost in US dollars.
+ * </ul>
+ *
+ * <p>{@code model} and {@code provider} come from user data, so each is capped at {@code
+ * maxLabelValues} distinct values; the rest, and null or blank values, are recorded as {@value
+ * ConeaMetrics#OTHER} with one warning. Obtain an instance from {@link ConeaMetrics#ai()}.
+ */
+public final class AiMetrics {
+
+  static final String REQUESTS = "ai.model.requests";
+  static final String TOKENS = "ai.tokens";
+  static final String DURATION = "ai.processing.duration";
+  static final String COST = "ai.cost";
+
+  static final String MODEL = "model";
+  static final String PROVIDER = "provider";
+  static final String TYPE = "type";
+
+  private static final Logger logger = LoggerFactory.getLogger(AiMetrics.class);
+
+  private final Registrations registrations;
+  private final Duration[] buckets;
+  private final LabelCache<Provider> providers;
+  private final LabelCache<String> models;
+
+  AiMetrics(Registrations registrations, Duration[] buckets, int maxLabelValues) {
+    this.registrations = registrations;
+    this.buckets = buckets;
+    Problems problems = registrations.problems();
+    this.providers = new LabelCache<>(PROVIDER, maxLabelValues, Provider::new, problems);
+    this.models = new LabelCache<>(MODEL, maxLabelValues, m -> m, problems);
+  }
+
+  /**
+   * Records one model call. Never throws; negative token counts, durations and costs, and a
+   * non-finite cost, are reported once and not added.
+   *
+   * @param provider who serves the model, e.g. {@code openai}
+   * @param model the model name, e.g. {@code gpt-4}
+   * @param success whether the call succeeded
+   * @param durationNanos how long the call took, in nanoseconds
+   * @param inputTokens tokens sent to the model
+   * @param outputTokens tokens the model produced
+   * @param costUsd the cost of the call in US dollars
+   */
+  public void record(
+      @Nullable String provider,
+      @Nullable String model,
+      boolean success,
+      long durationNanos,
+      long inputTokens,
+      long outputTokens,
+      double costUsd) {
+    try {
+      ModelMeters meters = meters(provider, model);
+      (success ? meters.success : meters.error).increment();
+      if (durationNanos < 0) {
+        invalid("duration", durationNanos);
+        durationNanos = 0;
+      }
+      meters.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+      if (inputTokens > 0) {
+        meters.inputTokens.increment(inputTokens);
+      } else if (inputTokens < 0) {
+        invalid("input token count", inputTokens);
+      }
+      if (outputTokens > 0) {
+        meters.outputTokens.increment(outputTokens);
+      } else if (outputTokens < 0) {
+        invalid("output token count", outputTokens);
+      }
+      if (costUsd > 0 && costUsd < Double.POSITIVE_INFINITY) {
+        meters.cost.increment(costUsd);
+      } else if (costUsd != 0) {
+        invalid("cost", costUsd);
+      }
+    } catch (RuntimeException e) {
+      registrations.recordingFailed("an AI model call", e);
+    }
+  }
+
+  private ModelMeters meters(@Nullable String provider, @Nullable String model) {
+    Provider p = providers.get(provider);
+    if (model != null) {
+      ModelMeters known = p.models.get(model);
+      if (known != null) {
+        return known;
+      }
+    }
+    String value = models.get(model);
+    ModelMeters meters = p.models.get(value);
+    return meters != null ? meters : p.models.computeIfAbsent(value, v -> new ModelMeters(p, v));
+  }
+
+  private void invalid(String what, Object value) {
+    if (registrations.problems().firstTime("ai.invalid." + what)) {
+      logger.warn(
+          "An invalid AI {} ({}) was not added; later invalid values are skipped the same way"
+              + " without another warning",
+          what,
+          value);
+    }
+  }
+
+  /** One provider value and the model values seen with it. */
+  private static final class Provider {
+
+    final String name;
+    final ConcurrentHashMap<String, ModelMeters> models = new ConcurrentHashMap<>();
+
+    Provider(String name) {
+      this.name = name;
+    }
+  }
+
+  /** All meters of one (provider, model), registered together so that absent means zero. */
+  private final class ModelMeters {
+
+    final Counter success;
+    final Counter error;
+    final Counter inputTokens;
+    final Counter outputTokens;
+    final Counter cost;
+    final Timer duration;
+
+    ModelMeters(Provider provider, String model) {
+      Tags tags = Tags.of(MODEL, model, PROVIDER, provider.name);
+      String requests = "Total AI model requests";
+      success =
+          registrations.counter(REQUESTS, requests, null, tags.and(ConeaMetrics.STATUS, "success"));
+      error =
+          registrations.counter(REQUESTS, requests, null, tags.and(ConeaMetrics.STATUS, "error"));
+      String tokens = "Total AI model tokens, by type: input (prompt) or output (completion)";
+      inputTokens = registrations.counter(TOKENS, tokens, null, tags.and(TYPE, "input"));
+      outputTokens = registrations.counter(TOKENS, tokens, null, tags.and(TYPE, "output"));
+      cost = registrations.counter(COST, "Total AI model cost in US dollars", "usd", tags);
+      duration = registrations.timer(DURATION, "AI model processing latency", buckets, tags);
+    }
+  }
+}

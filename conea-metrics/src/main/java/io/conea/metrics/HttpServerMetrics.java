@@ -1,0 +1,275 @@
+package io.conea.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The guide's HTTP server meters: {@code http_requests_total{method,endpoint,status}} and the
+ * histogram {@code http_request_duration_seconds{method,endpoint}}.
+ *
+ * <p>Every label has a bounded set of values:
+ *
+ * <ul>
+ *   <li>{@code method}: {@code GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH}, anything else
+ *       (including lower case and null) is {@value ConeaMetrics#OTHER};
+ *   <li>{@code endpoint}: the route template; without one, {@value #NOT_FOUND} for a 404, else the
+ *       raw path with the query dropped and identifiers replaced by {@code {id}}; past {@code
+ *       maxEndpoints} distinct values, and for null, blank or over-long ones, {@value
+ *       ConeaMetrics#OTHER} (with one warning);
+ *   <li>{@code status}: the number from 100 to 599, anything else is {@value ConeaMetrics#OTHER}.
+ * </ul>
+ *
+ * <p>Every call is counted, whatever its arguments. Recording a request whose endpoint, method and
+ * status were seen before allocates nothing. Obtain an instance from {@link ConeaMetrics#http()}.
+ */
+public final class HttpServerMetrics {
+
+  /** The {@code endpoint} value of requests that matched no route and ended with status 404. */
+  public static final String NOT_FOUND = "NOT_FOUND";
+
+  static final String REQUESTS = "http.requests";
+  static final String DURATION = "http.request.duration";
+
+  private static final Logger logger = LoggerFactory.getLogger(HttpServerMetrics.class);
+
+  private static final String[] METHODS = {
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "PATCH",
+    ConeaMetrics.OTHER
+  };
+  private static final int METHOD_OTHER = METHODS.length - 1;
+
+  private static final int MIN_STATUS = 100;
+  private static final int MAX_STATUS = 599;
+  private static final int STATUS_OTHER = MAX_STATUS - MIN_STATUS + 1;
+  private static final String[] STATUSES = new String[STATUS_OTHER + 1];
+
+  static {
+    for (int i = 0; i < STATUS_OTHER; i++) {
+      STATUSES[i] = Integer.toString(MIN_STATUS + i);
+    }
+    STATUSES[STATUS_OTHER] = ConeaMetrics.OTHER;
+  }
+
+  private final Registrations registrations;
+  private final Duration[] buckets;
+  private final LabelCache<Endpoint> endpoints;
+  private final Endpoint notFound;
+
+  HttpServerMetrics(
+      Registrations registrations, Duration[] buckets, int maxEndpoints, List<String> routes) {
+    this.registrations = registrations;
+    this.buckets = buckets;
+    this.notFound = new Endpoint(NOT_FOUND);
+    this.endpoints =
+        new LabelCache<>("endpoint", maxEndpoints, Endpoint::new, registrations.problems());
+    endpoints.reserve(NOT_FOUND, notFound);
+    for (String route : routes) {
+      endpoints.reserve(route, new Endpoint(route));
+    }
+  }
+
+  /**
+   * Records one finished request. Never throws.
+   *
+   * @param method the request method as sent, e.g. {@code GET}
+   * @param route the route template that matched, e.g. {@code /api/v1/users/{id}}, or null if no
+   *     route is known
+   * @param path the raw request path, used (normalised) only when {@code route} is null
+   * @param status the response status code
+   * @param durationNanos the time from request start to response end, in nanoseconds
+   */
+  public void record(
+      @Nullable String method,
+      @Nullable String route,
+      @Nullable String path,
+      int status,
+      long durationNanos) {
+    try {
+      if (durationNanos < 0) {
+        if (registrations.problems().firstTime("http.negative-duration")) {
+          logger.warn(
+              "A negative HTTP request duration ({} ns) was recorded as 0; later ones are"
+                  + " recorded the same way without another warning",
+              durationNanos);
+        }
+        durationNanos = 0;
+      }
+      endpoint(route, path, status).series(methodIndex(method)).record(status, durationNanos);
+    } catch (RuntimeException e) {
+      registrations.recordingFailed("an HTTP request", e);
+    }
+  }
+
+  private Endpoint endpoint(@Nullable String route, @Nullable String path, int status) {
+    if (route != null && !route.isBlank()) {
+      return endpoints.get(route);
+    }
+    if (status == 404) {
+      return notFound;
+    }
+    if (path == null || path.isEmpty()) {
+      return endpoints.get(null);
+    }
+    return endpoints.get(Paths.isNormal(path) ? path : Paths.normalize(path));
+  }
+
+  private static int methodIndex(@Nullable String method) {
+    if (method == null) {
+      return METHOD_OTHER;
+    }
+    // A string switch compares the cached hash code, then equals: no allocation.
+    switch (method) {
+      case "GET":
+        return 0;
+      case "HEAD":
+        return 1;
+      case "POST":
+        return 2;
+      case "PUT":
+        return 3;
+      case "DELETE":
+        return 4;
+      case "CONNECT":
+        return 5;
+      case "OPTIONS":
+        return 6;
+      case "TRACE":
+        return 7;
+      case "PATCH":
+        return 8;
+      default:
+        return METHOD_OTHER;
+    }
+  }
+
+  private static int statusIndex(int status) {
+    return status >= MIN_STATUS && status <= MAX_STATUS ? status - MIN_STATUS : STATUS_OTHER;
+  }
+
+  /** The meters of one endpoint value, per method, registered on first use. */
+  private final class Endpoint {
+
+    private final String name;
+    private final AtomicReferenceArray<Series> byMethod =
+        new AtomicReferenceArray<>(METHODS.length);
+
+    Endpoint(String name) {
+      this.name = name;
+    }
+
+    Series series(int method) {
+      Series series = byMethod.get(method);
+      return series != null ? series : register(method);
+    }
+
+    private synchronized Series register(int method) {
+      Series series = byMethod.get(method);
+      if (series == null) {
+        series = new Series(name, METHODS[method]);
+        byMethod.set(method, series);
+      }
+      return series;
+    }
+  }
+
+  /**
+   * The meters of one (endpoint, method): the duration timer and one counter per status seen. The
+   * counters sit in a small copy-on-write table, scanned without locking or allocating.
+   */
+  private final class Series {
+
+    private final String endpoint;
+    private final String method;
+    private final Timer duration;
+    private volatile StatusTable statuses = StatusTable.EMPTY;
+
+    Series(String endpoint, String method) {
+      this.endpoint = endpoint;
+      this.method = method;
+      this.duration =
+          registrations.timer(
+              DURATION,
+              "HTTP request latency",
+              buckets,
+              Tags.of(ConeaMetrics.METHOD, method, ConeaMetrics.ENDPOINT, endpoint));
+    }
+
+    void record(int status, long durationNanos) {
+      counter(statusIndex(status)).increment();
+      duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Counter counter(int status) {
+      StatusTable table = statuses;
+      int[] known = table.statuses;
+      for (int i = 0; i < known.length; i++) {
+        if (known[i] == status) {
+          return table.counters[i];
+        }
+      }
+      return register(status);
+    }
+
+    private synchronized Counter register(int status) {
+      StatusTable table = statuses;
+      for (int i = 0; i < table.statuses.length; i++) {
+        if (table.statuses[i] == status) {
+          return table.counters[i];
+        }
+      }
+      Counter counter =
+          registrations.counter(
+              REQUESTS,
+              "Total number of HTTP requests",
+              null,
+              Tags.of(
+                  ConeaMetrics.METHOD,
+                  method,
+                  ConeaMetrics.ENDPOINT,
+                  endpoint,
+                  ConeaMetrics.STATUS,
+                  STATUSES[status]));
+      statuses = table.with(status, counter);
+      return counter;
+    }
+  }
+
+  private static final class StatusTable {
+
+    static final StatusTable EMPTY = new StatusTable(new int[0], new Counter[0]);
+
+    final int[] statuses;
+    final Counter[] counters;
+
+    StatusTable(int[] statuses, Counter[] counters) {
+      this.statuses = statuses;
+      this.counters = counters;
+    }
+
+    StatusTable with(int status, Counter counter) {
+      int n = statuses.length;
+      int[] newStatuses = Arrays.copyOf(statuses, n + 1);
+      Counter[] newCounters = Arrays.copyOf(counters, n + 1);
+      newStatuses[n] = status;
+      newCounters[n] = counter;
+      return new StatusTable(newStatuses, newCounters);
+    }
+  }
+}
