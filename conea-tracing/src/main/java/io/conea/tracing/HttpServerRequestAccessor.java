@@ -1,0 +1,34 @@
+package io.conea.tracing;
+
+import io.opentelemetry.context.propagation.TextMapGetter;
+
+/**
+ * Reads what the instrumentation needs from one transport's request type; adapters implement it as
+ * a stateless constant.
+ *
+ * <p>The instrumentation catches whatever an accessor throws and truncates whatever it returns, so
+ * accessors return the raw values the transport holds. Header names are matched without regard to
+ * case.
+ *
+ * @param <R> the transport's request (or connection) type
+ */
+public interface HttpServerRequestAccessor<R> extends TextMapGetter<R> {
+
+  /** Returns the request method as received, such as {@code GET}. */
+  String method(R request);
+
+  /** Returns the raw request path, not decoded and without the query string. */
+  String path(R request);
+
+  /** Returns the raw query string without the leading {@code ?}, or null when there is none. */
+  String query(R request);
+
+  /** Returns the URI scheme the request arrived with: {@code http} or {@code https}. */
+  String scheme(R request);
+
+  /** Returns the protocol as received, such as {@code HTTP/1.1}, or null when unknown. */
+  String protocol(R request);
+
+  /** Returns the address of the peer that opened the connection, or null when unknown. */
+  String peerAddress(R request);
+}

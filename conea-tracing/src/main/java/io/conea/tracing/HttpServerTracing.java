@@ -1,0 +1,490 @@
+package io.conea.tracing;
+
+import static io.conea.tracing.HttpValues.MAX_ID_LENGTH;
+import static io.conea.tracing.HttpValues.MAX_LENGTH;
+import static io.conea.tracing.HttpValues.OTHER_METHOD;
+import static io.conea.tracing.HttpValues.truncate;
+import static java.util.Objects.requireNonNull;
+
+import io.conea.metrics.ConeaMetrics;
+import io.conea.metrics.HttpServerMetrics;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import io.opentelemetry.semconv.ClientAttributes;
+import io.opentelemetry.semconv.ErrorAttributes;
+import io.opentelemetry.semconv.HttpAttributes;
+import io.opentelemetry.semconv.NetworkAttributes;
+import io.opentelemetry.semconv.ServerAttributes;
+import io.opentelemetry.semconv.UrlAttributes;
+import io.opentelemetry.semconv.UserAgentAttributes;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Instruments HTTP server requests of any transport: one SERVER span per request, the guide's
+ * {@code http_requests_total} and {@code http_request_duration_seconds} through conea-metrics, and
+ * log correlation through the SLF4J MDC.
+ *
+ * <p>The servlet filter and the Netty handler are thin adapters over it; another transport needs
+ * only a {@link HttpServerRequestAccessor} and three calls:
+ *
+ * <pre>{@code
+ * HttpServerTracing tracing = HttpServerTracing.builder(openTelemetry, coneaMetrics)
+ *     .routes(RouteTemplates.of("/api/v1/users/{id}", "/api/v1/jobs/{jobType}"))
+ *     .build();
+ *
+ * TracedRequest traced = tracing.start(request, ACCESSOR);
+ * try (Scope scope = traced.makeCurrent()) {
+ *   handle(request);                     // logs carry trace_id, span_id, method, path
+ * }
+ * traced.end(status, error, null);       // exactly once, from any thread
+ * }</pre>
+ *
+ * <p>Spans follow the stable HTTP semantic conventions: the name is {@code {METHOD} {route}}
+ * ({@code {METHOD}} alone when no route is known), 5xx responses and exceptions mark the span as an
+ * error, 4xx responses do not. Credentials never reach telemetry: the values of signed-URL query
+ * parameters ({@code AWSAccessKeyId}, {@code Signature}, {@code sig}, {@code X-Goog-Signature},
+ * {@code X-Amz-*}) are replaced by {@code REDACTED}, and every value read from a request is
+ * truncated to 1024 characters.
+ *
+ * <p>Every request, sampled or not, is counted. The route template becomes the {@code endpoint}
+ * label: first from the {@link RouteResolver}, else from the framework (the servlet filter reads
+ * Spring MVC's best matching pattern), else conea-metrics normalises the raw path. Metrics are
+ * recorded while the span is current, so a sampled request leaves its trace id as an exemplar on
+ * the duration histogram.
+ *
+ * <p>While a request is handled, the MDC holds {@code trace_id} and {@code span_id} (whenever the
+ * span context is valid, which includes requests not sampled, so that their logs still correlate
+ * with the trace id propagated downstream), {@code method}, {@code path}, and {@code user_id} and
+ * {@code organization_id} when the request carries the configured headers (values cut to 128
+ * characters). The previous values are restored afterwards, also after errors.
+ *
+ * <p>Nothing here throws into the host: failures of propagation, span creation, the meter registry
+ * or the log are caught, counted ({@link #instrumentationFailures()}) and logged once per kind.
+ */
+public final class HttpServerTracing {
+
+  /** MDC key of the trace id (32 hex characters). */
+  public static final String MDC_TRACE_ID = "trace_id";
+
+  /** MDC key of the span id (16 hex characters). */
+  public static final String MDC_SPAN_ID = "span_id";
+
+  /** MDC key of the request method. */
+  public static final String MDC_METHOD = "method";
+
+  /** MDC key of the request path. */
+  public static final String MDC_PATH = "path";
+
+  /** MDC key of the user id taken from the user id header. */
+  public static final String MDC_USER_ID = "user_id";
+
+  /** MDC key of the organization id taken from the organization id header. */
+  public static final String MDC_ORGANIZATION_ID = "organization_id";
+
+  /** Name of the SLF4J logger that writes one access-log line per request when enabled. */
+  public static final String ACCESS_LOGGER_NAME = "io.conea.access";
+
+  static final String INSTRUMENTATION_NAME = "io.conea.tracing";
+
+  private static final Logger accessLogger = LoggerFactory.getLogger(ACCESS_LOGGER_NAME);
+
+  private final Tracer tracer;
+  private final TextMapPropagator propagator;
+  private final ConeaMetrics metrics;
+  private final HttpServerMetrics httpMetrics;
+  private final RouteResolver routes;
+  private final String userIdHeader;
+  private final String organizationIdHeader;
+  private final boolean accessLog;
+  private final int maxPendingRequestsPerConnection;
+  private final Failures failures = new Failures();
+  private final ConcurrentHashMap<HttpServerRequestAccessor<?>, PropagationGetter<?>> getters =
+      new ConcurrentHashMap<>();
+
+  HttpServerTracing(Builder builder) {
+    this.tracer = builder.openTelemetry.getTracer(INSTRUMENTATION_NAME);
+    this.propagator = builder.openTelemetry.getPropagators().getTextMapPropagator();
+    this.metrics = builder.metrics;
+    this.httpMetrics = builder.metrics.http();
+    this.routes = builder.routes;
+    this.userIdHeader = builder.userIdHeader;
+    this.organizationIdHeader = builder.organizationIdHeader;
+    this.accessLog = builder.accessLog;
+    this.maxPendingRequestsPerConnection = builder.maxPendingRequestsPerConnection;
+  }
+
+  /** Returns instrumentation with the default options. */
+  public static HttpServerTracing create(OpenTelemetry openTelemetry, ConeaMetrics metrics) {
+    return builder(openTelemetry, metrics).build();
+  }
+
+  /** Returns a builder; both arguments are required, there is no global fallback. */
+  public static Builder builder(OpenTelemetry openTelemetry, ConeaMetrics metrics) {
+    return new Builder(openTelemetry, metrics);
+  }
+
+  /**
+   * Starts a traced request: extracts the W3C (and Jaeger) parent context from the headers, starts
+   * the SERVER span and captures what the MDC and the metrics need. Never throws; the caller must
+   * end the returned request exactly once (later calls are ignored).
+   */
+  public <R> TracedRequest start(R request, HttpServerRequestAccessor<R> accessor) {
+    return start(request, accessor, true);
+  }
+
+  /**
+   * Starts a request that is counted in the metrics but not traced: no span, no trace ids in the
+   * MDC. Connection-oriented adapters use it past {@link #maxPendingRequestsPerConnection()}.
+   */
+  public <R> TracedRequest startUntraced(R request, HttpServerRequestAccessor<R> accessor) {
+    return start(request, accessor, false);
+  }
+
+  /** Counts an opened connection in {@code tcp_connections{state="established"}}; never throws. */
+  public void connectionOpened() {
+    try {
+      metrics.connectionOpened();
+    } catch (RuntimeException e) {
+      failures.report("counting an opened connection", e);
+    }
+  }
+
+  /** Counts a closed connection in {@code tcp_connections{state="established"}}; never throws. */
+  public void connectionClosed() {
+    try {
+      metrics.connectionClosed();
+    } catch (RuntimeException e) {
+      failures.report("counting a closed connection", e);
+    }
+  }
+
+  /**
+   * Returns how many requests one connection may have in flight (pipelined) and still be traced.
+   */
+  public int maxPendingRequestsPerConnection() {
+    return maxPendingRequestsPerConnection;
+  }
+
+  /** Returns how many instrumentation failures were caught since this instance was built. */
+  public long instrumentationFailures() {
+    return failures.count();
+  }
+
+  void reportFailure(String what, Throwable failure) {
+    failures.report(what, failure);
+  }
+
+  private <R> TracedRequest start(
+      R request, HttpServerRequestAccessor<R> accessor, boolean traced) {
+    long startNanos = System.nanoTime();
+    String rawMethod = null;
+    String method = OTHER_METHOD;
+    String path = "/";
+    try {
+      rawMethod = accessor.method(request);
+      method = HttpValues.canonicalMethod(rawMethod);
+      String rawPath = accessor.path(request);
+      if (rawPath != null && !rawPath.isEmpty()) {
+        path = truncate(rawPath, MAX_LENGTH);
+      }
+    } catch (RuntimeException e) {
+      failures.report("reading the request method and path", e);
+    }
+    String route = resolveRoute(method, path);
+    String userId = header(request, accessor, userIdHeader);
+    String organizationId = header(request, accessor, organizationIdHeader);
+    Context context = Context.root();
+    Span span = Span.getInvalid();
+    if (traced) {
+      try {
+        Context parent = propagator.extract(Context.root(), request, propagationGetter(accessor));
+        context = parent;
+        span = startSpan(parent, request, accessor, rawMethod, method, path, route);
+        context = parent.with(span);
+      } catch (RuntimeException e) {
+        failures.report("extracting the parent context and starting the span", e);
+      }
+    }
+    return new TracedRequest(
+        this, context, span, startNanos, method, path, route, userId, organizationId);
+  }
+
+  @SuppressWarnings("unchecked") // each getter wraps the accessor it is keyed by
+  private <R> PropagationGetter<R> propagationGetter(HttpServerRequestAccessor<R> accessor) {
+    PropagationGetter<R> getter = (PropagationGetter<R>) getters.get(accessor);
+    if (getter == null) {
+      getter = new PropagationGetter<>(accessor);
+      // Adapters use one constant accessor each; the cap only guards against misuse.
+      if (getters.size() < 16) {
+        getters.putIfAbsent(accessor, getter);
+      }
+    }
+    return getter;
+  }
+
+  private String resolveRoute(String method, String path) {
+    try {
+      return truncate(routes.resolve(method, path), MAX_LENGTH);
+    } catch (RuntimeException e) {
+      failures.report("resolving the route", e);
+      return null;
+    }
+  }
+
+  private <R> String header(R request, HttpServerRequestAccessor<R> accessor, String name) {
+    try {
+      String value = accessor.get(request, name);
+      return value == null || value.isEmpty() ? null : truncate(value, MAX_ID_LENGTH);
+    } catch (RuntimeException e) {
+      failures.report("reading header " + name, e);
+      return null;
+    }
+  }
+
+  private <R> Span startSpan(
+      Context parent,
+      R request,
+      HttpServerRequestAccessor<R> accessor,
+      String rawMethod,
+      String method,
+      String path,
+      String route) {
+    // Attributes a sampler may use go on the builder; the rest only on recorded spans.
+    SpanBuilder builder =
+        tracer
+            .spanBuilder(spanName(method, route))
+            .setParent(parent)
+            .setSpanKind(SpanKind.SERVER)
+            .setAttribute(HttpAttributes.HTTP_REQUEST_METHOD, method)
+            .setAttribute(UrlAttributes.URL_PATH, path);
+    String scheme = accessor.scheme(request);
+    if (scheme != null) {
+      builder.setAttribute(UrlAttributes.URL_SCHEME, truncate(scheme, 16));
+    }
+    String host = accessor.get(request, "host");
+    String serverAddress = HttpValues.hostName(host);
+    if (serverAddress != null) {
+      builder.setAttribute(ServerAttributes.SERVER_ADDRESS, serverAddress);
+      int port = HttpValues.hostPort(host);
+      if (port < 0) {
+        port = HttpValues.defaultPort(scheme);
+      }
+      if (port > 0) {
+        builder.setAttribute(ServerAttributes.SERVER_PORT, (long) port);
+      }
+    }
+    if (route != null) {
+      builder.setAttribute(HttpAttributes.HTTP_ROUTE, route);
+    }
+    Span span = builder.startSpan();
+    if (span.isRecording()) {
+      if (method == OTHER_METHOD && rawMethod != null) {
+        span.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, truncate(rawMethod, 64));
+      }
+      String query = accessor.query(request);
+      if (query != null) {
+        span.setAttribute(UrlAttributes.URL_QUERY, HttpValues.redactQuery(query));
+      }
+      String userAgent = accessor.get(request, "user-agent");
+      if (userAgent != null) {
+        span.setAttribute(UserAgentAttributes.USER_AGENT_ORIGINAL, truncate(userAgent, MAX_LENGTH));
+      }
+      String peer = truncate(accessor.peerAddress(request), 255);
+      String client = HttpValues.firstForwardedFor(accessor.get(request, "x-forwarded-for"));
+      if (client != null || peer != null) {
+        span.setAttribute(ClientAttributes.CLIENT_ADDRESS, client != null ? client : peer);
+      }
+      if (peer != null) {
+        span.setAttribute(NetworkAttributes.NETWORK_PEER_ADDRESS, peer);
+      }
+      String version = HttpValues.protocolVersion(accessor.protocol(request));
+      if (version != null) {
+        span.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, version);
+      }
+    }
+    return span;
+  }
+
+  static String spanName(String method, String route) {
+    String prefix = method == OTHER_METHOD ? "HTTP" : method;
+    return route == null ? prefix : prefix + ' ' + route;
+  }
+
+  /** Ends a request: metrics while its span is current, then the span. Called once. */
+  @SuppressWarnings("try") // the scope is what makes the exemplar and the MDC visible
+  void finish(
+      TracedRequest request,
+      int status,
+      boolean statusSent,
+      Throwable error,
+      String errorType,
+      String frameworkRoute,
+      long durationNanos) {
+    String route = request.route;
+    boolean lateRoute = false;
+    if (route == null && frameworkRoute != null) {
+      route = truncate(frameworkRoute, MAX_LENGTH);
+      request.route = route;
+      lateRoute = true;
+    }
+    try (Scope scope = request.makeCurrent()) {
+      try {
+        httpMetrics.record(request.method, route, request.path, status, durationNanos);
+      } catch (RuntimeException e) {
+        failures.report("recording HTTP metrics", e);
+      }
+      if (accessLog) {
+        writeAccessLog(request, status, durationNanos);
+      }
+    }
+    Span span = request.span;
+    try {
+      if (span.isRecording()) {
+        if (lateRoute) {
+          span.updateName(spanName(request.method, route));
+          span.setAttribute(HttpAttributes.HTTP_ROUTE, route);
+        }
+        if (statusSent) {
+          span.setAttribute(HttpAttributes.HTTP_RESPONSE_STATUS_CODE, (long) status);
+        }
+        if (error != null) {
+          span.recordException(error);
+          span.setAttribute(ErrorAttributes.ERROR_TYPE, error.getClass().getName());
+          span.setStatus(StatusCode.ERROR, truncate(error.getMessage(), MAX_LENGTH));
+        } else if (errorType != null) {
+          span.setAttribute(ErrorAttributes.ERROR_TYPE, errorType);
+          span.setStatus(StatusCode.ERROR);
+        } else if (status >= 500) {
+          span.setAttribute(ErrorAttributes.ERROR_TYPE, Integer.toString(status));
+          span.setStatus(StatusCode.ERROR);
+        }
+      }
+      span.end();
+    } catch (RuntimeException e) {
+      failures.report("ending the span", e);
+    }
+  }
+
+  private void writeAccessLog(TracedRequest request, int status, long durationNanos) {
+    try {
+      if (accessLogger.isInfoEnabled()) {
+        long durationMs = TimeUnit.NANOSECONDS.toMillis(durationNanos);
+        accessLogger
+            .atInfo()
+            .addKeyValue("method", request.method)
+            .addKeyValue("path", request.path)
+            .addKeyValue("status", status)
+            .addKeyValue("duration_ms", durationMs)
+            .log("{} {} {} {}ms", request.method, request.path, status, durationMs);
+      }
+    } catch (RuntimeException e) {
+      failures.report("writing the access log", e);
+    }
+  }
+
+  /** Hands headers to the propagators, withholding a malformed baggage header. */
+  private static final class PropagationGetter<R> implements TextMapGetter<R> {
+    private final HttpServerRequestAccessor<R> accessor;
+
+    PropagationGetter(HttpServerRequestAccessor<R> accessor) {
+      this.accessor = accessor;
+    }
+
+    @Override
+    public String get(R carrier, String key) {
+      String value = accessor.get(carrier, key);
+      if (value != null && "baggage".equals(key) && !HttpValues.isWellFormedBaggage(value)) {
+        return null;
+      }
+      return value;
+    }
+  }
+
+  /** Configures {@link HttpServerTracing}. */
+  public static final class Builder {
+
+    private final OpenTelemetry openTelemetry;
+    private final ConeaMetrics metrics;
+    private RouteResolver routes = RouteResolver.NONE;
+    private String userIdHeader = "X-User-Id";
+    private String organizationIdHeader = "X-Organization-Id";
+    private boolean accessLog;
+    private int maxPendingRequestsPerConnection = 64;
+
+    Builder(OpenTelemetry openTelemetry, ConeaMetrics metrics) {
+      this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
+      this.metrics = requireNonNull(metrics, "metrics");
+    }
+
+    /**
+     * Sets how requests map to route templates, for example {@link RouteTemplates#of(String...)}
+     * (default: {@link RouteResolver#NONE}).
+     */
+    public Builder routes(RouteResolver routes) {
+      this.routes = requireNonNull(routes, "routes");
+      return this;
+    }
+
+    /** Sets the request header whose value goes to MDC {@code user_id} (default X-User-Id). */
+    public Builder userIdHeader(String userIdHeader) {
+      this.userIdHeader = requireHeaderName(userIdHeader, "userIdHeader");
+      return this;
+    }
+
+    /**
+     * Sets the request header whose value goes to MDC {@code organization_id} (default
+     * X-Organization-Id).
+     */
+    public Builder organizationIdHeader(String organizationIdHeader) {
+      this.organizationIdHeader = requireHeaderName(organizationIdHeader, "organizationIdHeader");
+      return this;
+    }
+
+    /**
+     * Writes one line per request to the SLF4J logger {@value #ACCESS_LOGGER_NAME} at info level,
+     * with the key-values method, path, status and duration_ms (default false).
+     */
+    public Builder accessLog(boolean accessLog) {
+      this.accessLog = accessLog;
+      return this;
+    }
+
+    /**
+     * Sets how many pipelined requests one connection may have in flight and still be traced;
+     * requests past it are counted but get no span (default 64).
+     */
+    public Builder maxPendingRequestsPerConnection(int maxPendingRequestsPerConnection) {
+      if (maxPendingRequestsPerConnection < 1) {
+        throw new IllegalArgumentException(
+            "maxPendingRequestsPerConnection must be at least 1, was "
+                + maxPendingRequestsPerConnection);
+      }
+      this.maxPendingRequestsPerConnection = maxPendingRequestsPerConnection;
+      return this;
+    }
+
+    /** Builds the instrumentation. */
+    public HttpServerTracing build() {
+      return new HttpServerTracing(this);
+    }
+
+    private static String requireHeaderName(String name, String what) {
+      requireNonNull(name, what);
+      if (name.isBlank() || name.chars().anyMatch(c -> c <= ' ' || c == ':' || c > '~')) {
+        throw new IllegalArgumentException(what + " is not a valid header name: \"" + name + "\"");
+      }
+      return name;
+    }
+  }
+}

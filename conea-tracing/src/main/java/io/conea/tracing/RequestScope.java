@@ -1,0 +1,73 @@
+package io.conea.tracing;
+
+import static io.conea.tracing.HttpServerTracing.MDC_METHOD;
+import static io.conea.tracing.HttpServerTracing.MDC_ORGANIZATION_ID;
+import static io.conea.tracing.HttpServerTracing.MDC_PATH;
+import static io.conea.tracing.HttpServerTracing.MDC_SPAN_ID;
+import static io.conea.tracing.HttpServerTracing.MDC_TRACE_ID;
+import static io.conea.tracing.HttpServerTracing.MDC_USER_ID;
+
+import io.opentelemetry.context.Scope;
+import org.slf4j.MDC;
+
+/**
+ * A request's context and MDC values on one thread; closing restores the previous ones, so that
+ * pooled and event-loop threads carry nothing from one request to the next.
+ */
+final class RequestScope implements Scope {
+
+  private final TracedRequest request;
+  private final Scope contextScope;
+  private final String previousTraceId;
+  private final String previousSpanId;
+  private final String previousMethod;
+  private final String previousPath;
+  private final String previousUserId;
+  private final String previousOrganizationId;
+  private boolean closed;
+
+  RequestScope(TracedRequest request, Scope contextScope) {
+    this.request = request;
+    this.contextScope = contextScope;
+    this.previousTraceId = MDC.get(MDC_TRACE_ID);
+    this.previousSpanId = MDC.get(MDC_SPAN_ID);
+    this.previousMethod = MDC.get(MDC_METHOD);
+    this.previousPath = MDC.get(MDC_PATH);
+    this.previousUserId = MDC.get(MDC_USER_ID);
+    this.previousOrganizationId = MDC.get(MDC_ORGANIZATION_ID);
+    set(MDC_TRACE_ID, request.traceId);
+    set(MDC_SPAN_ID, request.spanId);
+    set(MDC_METHOD, request.method);
+    set(MDC_PATH, request.path);
+    set(MDC_USER_ID, request.userId);
+    set(MDC_ORGANIZATION_ID, request.organizationId);
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      set(MDC_TRACE_ID, previousTraceId);
+      set(MDC_SPAN_ID, previousSpanId);
+      set(MDC_METHOD, previousMethod);
+      set(MDC_PATH, previousPath);
+      set(MDC_USER_ID, previousUserId);
+      set(MDC_ORGANIZATION_ID, previousOrganizationId);
+    } catch (RuntimeException e) {
+      request.reportFailure("restoring the MDC", e);
+    } finally {
+      contextScope.close();
+    }
+  }
+
+  private static void set(String key, String value) {
+    if (value == null) {
+      MDC.remove(key);
+    } else {
+      MDC.put(key, value);
+    }
+  }
+}

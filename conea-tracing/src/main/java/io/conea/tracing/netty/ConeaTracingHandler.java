@@ -1,0 +1,268 @@
+package io.conea.tracing.netty;
+
+import static java.util.Objects.requireNonNull;
+
+import io.conea.tracing.HttpServerRequestAccessor;
+import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.TracedRequest;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.opentelemetry.context.Scope;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * A Netty 4.2 handler that traces, counts and log-correlates every HTTP request of a connection; a
+ * thin adapter over {@link HttpServerTracing}.
+ *
+ * <p>Place one new instance per channel right after the {@code HttpServerCodec}, before any
+ * aggregator and the application's handlers:
+ *
+ * <pre>{@code
+ * protected void initChannel(SocketChannel channel) {
+ *   channel.pipeline()
+ *       .addLast(new HttpServerCodec())
+ *       .addLast(ConeaTracingHandler.create(httpServerTracing))
+ *       .addLast(new HttpObjectAggregator(1 << 20))
+ *       .addLast(new ApplicationHandler());
+ * }
+ * }</pre>
+ *
+ * <p>Each request of a keep-alive or pipelining connection gets its own span and parent context;
+ * responses are matched to requests first in, first out. A request ends when its {@link
+ * LastHttpContent} is written (a full response, the last chunk of a chunked one, or the empty last
+ * content after a HEAD, 204 or 304 response); interim 1xx responses other than 101 do not end it.
+ * While the handlers after this one read a request ({@code channelRead}), its span and MDC values
+ * are current on the event loop, and cleared afterwards.
+ *
+ * <p>When the connection closes before a response completes, the request is still counted and its
+ * span ended, with the status already sent or 500 when none was, and {@code
+ * error.type=connection_closed}: see {@link TracedRequest#endConnectionClosed()}. Past {@link
+ * HttpServerTracing#maxPendingRequestsPerConnection()} pipelined requests in flight, further ones
+ * are counted but not traced. The handler also feeds {@code tcp_connections{state="established"}}.
+ *
+ * <p>The handler is not {@link io.netty.channel.ChannelHandler.Sharable}: it holds the connection's
+ * requests in flight.
+ */
+public final class ConeaTracingHandler extends ChannelDuplexHandler {
+
+  private final HttpServerTracing tracing;
+  private final int maxTraced;
+  private final ArrayDeque<TracedRequest> pending = new ArrayDeque<>(4);
+  private TracedRequest reading;
+  private HttpRequest readingRequest;
+  private ChannelHandlerContext context;
+  private String peerAddress;
+  private boolean counted;
+
+  ConeaTracingHandler(HttpServerTracing tracing) {
+    this.tracing = tracing;
+    this.maxTraced = tracing.maxPendingRequestsPerConnection();
+  }
+
+  /** Returns a handler for one channel. */
+  public static ConeaTracingHandler create(HttpServerTracing tracing) {
+    return new ConeaTracingHandler(requireNonNull(tracing, "tracing"));
+  }
+
+  /** Counts the connection when the handler joins a channel that is already active. */
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.context = ctx;
+    if (ctx.channel().isActive()) {
+      opened();
+    }
+  }
+
+  /** Counts the connection as established. */
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    opened();
+    super.channelActive(ctx);
+  }
+
+  /** Ends the requests still in flight, then counts the connection as closed. */
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    closed();
+    super.channelInactive(ctx);
+  }
+
+  /** Ends the requests still in flight when the handler leaves the pipeline. */
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    closed();
+  }
+
+  /**
+   * Starts a request on its {@link HttpRequest} and makes its context current while the next
+   * handlers read the request and its content.
+   */
+  @Override
+  @SuppressWarnings("try") // the scope is what the next handlers see
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof HttpRequest) {
+      readingRequest = (HttpRequest) msg;
+      try {
+        reading =
+            pending.size() < maxTraced
+                ? tracing.start(this, ACCESSOR)
+                : tracing.startUntraced(this, ACCESSOR);
+      } finally {
+        readingRequest = null;
+      }
+      pending.addLast(reading);
+    }
+    TracedRequest current = reading;
+    if (msg instanceof LastHttpContent) {
+      reading = null;
+    }
+    if (current == null) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    try (Scope scope = current.makeCurrent()) {
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /**
+   * Notes the status of a response and ends the oldest request in flight on its {@link
+   * LastHttpContent}, before passing the write on.
+   */
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+      throws Exception {
+    boolean interim = false;
+    if (msg instanceof HttpResponse) {
+      int status = statusCode((HttpResponse) msg);
+      interim = status >= 100 && status < 200 && status != 101;
+      TracedRequest head = pending.peekFirst();
+      if (!interim && head != null) {
+        head.responseStatus(status);
+      }
+    }
+    if (!interim && msg instanceof LastHttpContent) {
+      TracedRequest head = pending.pollFirst();
+      if (head != null) {
+        head.end(head.responseStatus() > 0 ? head.responseStatus() : 200, null, null);
+      }
+    }
+    ctx.write(msg, promise);
+  }
+
+  private static int statusCode(HttpResponse response) {
+    HttpResponseStatus status = response.status();
+    return status == null ? 0 : status.code();
+  }
+
+  private void opened() {
+    if (!counted) {
+      counted = true;
+      tracing.connectionOpened();
+    }
+  }
+
+  private void closed() {
+    TracedRequest request;
+    while ((request = pending.pollFirst()) != null) {
+      request.endConnectionClosed();
+    }
+    reading = null;
+    if (counted) {
+      counted = false;
+      tracing.connectionClosed();
+    }
+  }
+
+  private String peerAddress() {
+    if (peerAddress == null && context != null) {
+      SocketAddress remote = context.channel().remoteAddress();
+      if (remote instanceof InetSocketAddress) {
+        InetSocketAddress inet = (InetSocketAddress) remote;
+        peerAddress =
+            inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
+      }
+    }
+    return peerAddress;
+  }
+
+  private String scheme() {
+    return context != null && context.pipeline().get(SslHandler.class) != null ? "https" : "http";
+  }
+
+  /** Reads the request being started; the handler itself is the carrier, so nothing is copied. */
+  private static final HttpServerRequestAccessor<ConeaTracingHandler> ACCESSOR =
+      new HttpServerRequestAccessor<>() {
+        @Override
+        public String method(ConeaTracingHandler handler) {
+          return handler.readingRequest.method().name();
+        }
+
+        @Override
+        public String path(ConeaTracingHandler handler) {
+          String uri = handler.readingRequest.uri();
+          int start = pathStart(uri);
+          int query = uri.indexOf('?', start);
+          int fragment = uri.indexOf('#', start);
+          int end = query >= 0 ? query : fragment >= 0 ? fragment : uri.length();
+          if (start == 0 && end == uri.length()) {
+            return uri;
+          }
+          return start >= end ? "/" : uri.substring(start, end);
+        }
+
+        @Override
+        public String query(ConeaTracingHandler handler) {
+          String uri = handler.readingRequest.uri();
+          int query = uri.indexOf('?', pathStart(uri));
+          if (query < 0) {
+            return null;
+          }
+          int fragment = uri.indexOf('#', query);
+          return uri.substring(query + 1, fragment >= 0 ? fragment : uri.length());
+        }
+
+        @Override
+        public String scheme(ConeaTracingHandler handler) {
+          return handler.scheme();
+        }
+
+        @Override
+        public String protocol(ConeaTracingHandler handler) {
+          return handler.readingRequest.protocolVersion().text();
+        }
+
+        @Override
+        public String peerAddress(ConeaTracingHandler handler) {
+          return handler.peerAddress();
+        }
+
+        @Override
+        public String get(ConeaTracingHandler handler, String key) {
+          return handler == null || handler.readingRequest == null
+              ? null
+              : handler.readingRequest.headers().get(key);
+        }
+      };
+
+  /**
+   * Returns where the path starts: 0 for origin-form, after the authority (and so after any
+   * userinfo) for absolute-form targets such as {@code http://user:secret@host/path}.
+   */
+  static int pathStart(String uri) {
+    int schemeEnd = uri.indexOf("://");
+    if (schemeEnd <= 0 || uri.charAt(0) == '/') {
+      return 0;
+    }
+    int slash = uri.indexOf('/', schemeEnd + 3);
+    return slash < 0 ? uri.length() : slash;
+  }
+}

@@ -1,0 +1,208 @@
+package io.conea.tracing.servlet;
+
+import static java.util.Objects.requireNonNull;
+
+import io.conea.tracing.HttpServerRequestAccessor;
+import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.TracedRequest;
+import io.opentelemetry.context.Scope;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A jakarta servlet filter that traces, counts and log-correlates every HTTP request; a thin
+ * adapter over {@link HttpServerTracing}.
+ *
+ * <p>Map it first, for all paths, on the REQUEST dispatcher type (it also tolerates ASYNC and ERROR
+ * dispatches of a request it already started). With Jetty 12:
+ *
+ * <pre>{@code
+ * ServletContextHandler context = new ServletContextHandler();
+ * context.addFilter(new FilterHolder(ConeaTracingFilter.create(httpServerTracing)),
+ *     "/*", EnumSet.of(DispatcherType.REQUEST));
+ * }</pre>
+ *
+ * <p>A synchronous request ends when the chain returns. An asynchronous one ends once, when the
+ * container completes it (after a completion, a timeout or an error), with the final status and the
+ * whole duration. An exception from the chain is recorded as status 500 and an error span, then
+ * rethrown unchanged. The route template comes from the {@link io.conea.tracing.RouteResolver},
+ * else from Spring MVC's {@value #SPRING_BEST_MATCHING_PATTERN} request attribute.
+ */
+public final class ConeaTracingFilter implements Filter {
+
+  /** The request attribute in which Spring MVC leaves the route template it matched. */
+  public static final String SPRING_BEST_MATCHING_PATTERN =
+      "org.springframework.web.servlet.HandlerMapping.bestMatchingPattern";
+
+  /** The request attribute that holds the request's {@link TracedRequest}. */
+  public static final String TRACED_REQUEST_ATTRIBUTE = TracedRequest.class.getName();
+
+  private final HttpServerTracing tracing;
+
+  ConeaTracingFilter(HttpServerTracing tracing) {
+    this.tracing = tracing;
+  }
+
+  /** Returns a filter that instruments requests with the given instrumentation. */
+  public static ConeaTracingFilter create(HttpServerTracing tracing) {
+    return new ConeaTracingFilter(requireNonNull(tracing, "tracing"));
+  }
+
+  /** Traces, counts and log-correlates the request around the rest of the chain. */
+  @Override
+  @SuppressWarnings("try") // the scope is what the rest of the chain sees
+  public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+      throws IOException, ServletException {
+    if (!(request instanceof HttpServletRequest) || !(response instanceof HttpServletResponse)) {
+      chain.doFilter(request, response);
+      return;
+    }
+    HttpServletRequest httpRequest = (HttpServletRequest) request;
+    HttpServletResponse httpResponse = (HttpServletResponse) response;
+    Object existing = request.getAttribute(TRACED_REQUEST_ATTRIBUTE);
+    if (existing instanceof TracedRequest) {
+      // A later dispatch of a request already started: only restore its context.
+      try (Scope scope = ((TracedRequest) existing).makeCurrent()) {
+        chain.doFilter(request, response);
+      }
+      return;
+    }
+    TracedRequest traced = tracing.start(httpRequest, ACCESSOR);
+    request.setAttribute(TRACED_REQUEST_ATTRIBUTE, traced);
+    Throwable error = null;
+    try (Scope scope = traced.makeCurrent()) {
+      chain.doFilter(request, response);
+    } catch (IOException | ServletException | RuntimeException | Error e) {
+      error = e;
+      throw e;
+    } finally {
+      finish(traced, httpRequest, httpResponse, error);
+    }
+  }
+
+  private void finish(
+      TracedRequest traced,
+      HttpServletRequest request,
+      HttpServletResponse response,
+      Throwable error) {
+    if (error != null) {
+      traced.end(500, error, frameworkRoute(request));
+      return;
+    }
+    boolean async = false;
+    try {
+      if (request.isAsyncStarted()) {
+        request.getAsyncContext().addListener(new EndOnCompletion(traced), request, response);
+        async = true;
+      }
+    } catch (RuntimeException e) {
+      // Completed between the two calls: the response is final, so end now.
+      async = false;
+    }
+    if (!async) {
+      traced.end(status(response), null, frameworkRoute(request));
+    }
+  }
+
+  private static int status(HttpServletResponse response) {
+    try {
+      return response.getStatus();
+    } catch (RuntimeException e) {
+      return 500;
+    }
+  }
+
+  private static String frameworkRoute(HttpServletRequest request) {
+    try {
+      Object pattern = request.getAttribute(SPRING_BEST_MATCHING_PATTERN);
+      return pattern instanceof String ? (String) pattern : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Ends an asynchronous request when the container completes it, which it does exactly once. */
+  private static final class EndOnCompletion implements AsyncListener {
+    private final TracedRequest traced;
+    private volatile Throwable error;
+
+    EndOnCompletion(TracedRequest traced) {
+      this.traced = traced;
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+      HttpServletResponse response = (HttpServletResponse) event.getSuppliedResponse();
+      HttpServletRequest request = (HttpServletRequest) event.getSuppliedRequest();
+      Throwable failure = error;
+      int status = status(response);
+      traced.end(failure != null && status < 500 ? 500 : status, failure, frameworkRoute(request));
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+      error = new TimeoutException("Asynchronous request timed out");
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+      Throwable failure = event.getThrowable();
+      error = failure != null ? failure : new IllegalStateException("Asynchronous request failed");
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+      // A new asynchronous cycle drops the listeners of the previous one.
+      event
+          .getAsyncContext()
+          .addListener(this, event.getSuppliedRequest(), event.getSuppliedResponse());
+    }
+  }
+
+  static final HttpServerRequestAccessor<HttpServletRequest> ACCESSOR =
+      new HttpServerRequestAccessor<>() {
+        @Override
+        public String method(HttpServletRequest request) {
+          return request.getMethod();
+        }
+
+        @Override
+        public String path(HttpServletRequest request) {
+          return request.getRequestURI();
+        }
+
+        @Override
+        public String query(HttpServletRequest request) {
+          return request.getQueryString();
+        }
+
+        @Override
+        public String scheme(HttpServletRequest request) {
+          return request.getScheme();
+        }
+
+        @Override
+        public String protocol(HttpServletRequest request) {
+          return request.getProtocol();
+        }
+
+        @Override
+        public String peerAddress(HttpServletRequest request) {
+          return request.getRemoteAddr();
+        }
+
+        @Override
+        public String get(HttpServletRequest request, String key) {
+          return request == null ? null : request.getHeader(key);
+        }
+      };
+}

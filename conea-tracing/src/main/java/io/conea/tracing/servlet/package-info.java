@@ -1,0 +1,2 @@
+/** The jakarta servlet adapter: {@link io.conea.tracing.servlet.ConeaTracingFilter}. */
+package io.conea.tracing.servlet;

@@ -1,0 +1,585 @@
+package io.conea.tracing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.distribution.pause.PauseDetector;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.baggage.Baggage;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+@SuppressWarnings("try") // scopes are held for what they make current
+class HttpServerTracingTest {
+
+  private static final String PARENT_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+  private static final String PARENT_SPAN_ID = "00f067aa0ba902b7";
+
+  private final TestTelemetry telemetry = TestTelemetry.alwaysOn();
+  private final HttpServerTracing tracing =
+      HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+          .routes(RouteTemplates.of("/api/v1/users/{id}", "/api/v1/jobs/{jobType}"))
+          .build();
+
+  @AfterEach
+  void close() {
+    telemetry.close();
+    MDC.clear();
+  }
+
+  private void serve(HttpServerTracing tracing, FakeRequest request, int status) {
+    TracedRequest traced = tracing.start(request, FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(Span.current()).isSameAs(traced.span());
+    }
+    traced.end(status, null, null);
+  }
+
+  private SpanData onlySpan() {
+    assertThat(telemetry.finishedSpans()).hasSize(1);
+    return telemetry.finishedSpans().get(0);
+  }
+
+  @Test
+  void serverSpanIsNamedAfterTheRouteAndCarriesTheStableHttpAttributes() {
+    FakeRequest request =
+        new FakeRequest("GET", "/api/v1/users/42", "page=2")
+            .header("Host", "api.example.com:8443")
+            .header("User-Agent", "curl/8.5")
+            .header("X-Forwarded-For", "203.0.113.9, 10.0.0.1");
+
+    serve(tracing, request, 200);
+
+    SpanData span = onlySpan();
+    assertThat(span.getName()).isEqualTo("GET /api/v1/users/{id}");
+    assertThat(span.getKind()).isEqualTo(SpanKind.SERVER);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    Map<String, Object> attributes =
+        span.getAttributes().asMap().entrySet().stream()
+            .collect(Collectors.toMap(e -> e.getKey().getKey(), Map.Entry::getValue));
+    assertThat(attributes)
+        .containsEntry("http.request.method", "GET")
+        .containsEntry("url.path", "/api/v1/users/42")
+        .containsEntry("url.query", "page=2")
+        .containsEntry("url.scheme", "http")
+        .containsEntry("http.route", "/api/v1/users/{id}")
+        .containsEntry("http.response.status_code", 200L)
+        .containsEntry("server.address", "api.example.com")
+        .containsEntry("server.port", 8443L)
+        .containsEntry("client.address", "203.0.113.9")
+        .containsEntry("network.peer.address", "127.0.0.1")
+        .containsEntry("user_agent.original", "curl/8.5")
+        .containsEntry("network.protocol.version", "1.1")
+        .doesNotContainKey("error.type");
+  }
+
+  @Test
+  void spanWithoutKnownRouteIsNamedAfterTheMethodAlone() {
+    serve(tracing, FakeRequest.get("/unmatched/thing"), 200);
+    assertThat(onlySpan().getName()).isEqualTo("GET");
+    assertThat(onlySpan().getAttributes().get(AttributeKey.stringKey("http.route"))).isNull();
+  }
+
+  @Test
+  void unknownMethodIsOtherAndKeepsTheOriginal() {
+    serve(tracing, new FakeRequest("PROPFIND", "/dav", null), 207);
+    SpanData span = onlySpan();
+    assertThat(span.getName()).isEqualTo("HTTP");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("http.request.method")))
+        .isEqualTo("_OTHER");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("http.request.method_original")))
+        .isEqualTo("PROPFIND");
+  }
+
+  @Test
+  void frameworkRouteAtEndRenamesTheSpanAndLabelsTheMetrics() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/orders/77"), FakeRequest.ACCESSOR);
+    traced.end(200, null, "/orders/{orderId}");
+
+    assertThat(onlySpan().getName()).isEqualTo("GET /orders/{orderId}");
+    assertThat(onlySpan().getAttributes().get(AttributeKey.stringKey("http.route")))
+        .isEqualTo("/orders/{orderId}");
+    assertThat(telemetry.requests("GET", "/orders/{orderId}", "200")).isEqualTo(1);
+  }
+
+  @Test
+  void serverErrorMarksTheSpanAsErrorButClientErrorDoesNot() {
+    serve(tracing, FakeRequest.get("/api/v1/users/1"), 503);
+    serve(tracing, FakeRequest.get("/api/v1/users/2"), 404);
+
+    SpanData serverError = telemetry.finishedSpans().get(0);
+    SpanData clientError = telemetry.finishedSpans().get(1);
+    assertThat(serverError.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(serverError.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("503");
+    assertThat(clientError.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    assertThat(clientError.getAttributes().get(AttributeKey.stringKey("error.type"))).isNull();
+  }
+
+  @Test
+  void exceptionIsRecordedOnTheSpanWithItsType() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/1"), FakeRequest.ACCESSOR);
+    traced.end(500, new IllegalStateException("database down"), null);
+
+    SpanData span = onlySpan();
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getStatus().getDescription()).isEqualTo("database down");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("java.lang.IllegalStateException");
+    assertThat(span.getEvents()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("exception"));
+  }
+
+  @Test
+  void signedUrlCredentialsAreRedactedAndUserinfoDropped() {
+    FakeRequest request =
+        new FakeRequest(
+                "GET",
+                "/download",
+                "file=a.txt&X-Amz-Credential=AKIA%2F2025&X-Amz-Signature=abc123"
+                    + "&X-Amz-Security-Token=tok&AWSAccessKeyId=AKIA&Signature=s1&sig=s2"
+                    + "&X-Goog-Signature=g&keep=yes")
+            .header("Host", "alice:secret@files.example.com:9000");
+
+    serve(tracing, request, 200);
+
+    SpanData span = onlySpan();
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.query")))
+        .isEqualTo(
+            "file=a.txt&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED"
+                + "&X-Amz-Security-Token=REDACTED&AWSAccessKeyId=REDACTED&Signature=REDACTED"
+                + "&sig=REDACTED&X-Goog-Signature=REDACTED&keep=yes");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("server.address")))
+        .isEqualTo("files.example.com");
+    assertThat(span.getAttributes().toString()).doesNotContain("secret", "abc123", "AKIA%2F");
+  }
+
+  @Test
+  void oversizedValuesAreTruncated() {
+    String longPath = "/" + "p".repeat(5000);
+    FakeRequest request =
+        new FakeRequest("GET", longPath, "q=" + "x".repeat(5000))
+            .header("User-Agent", "u".repeat(5000))
+            .header("X-User-Id", "id".repeat(500));
+    TracedRequest traced = tracing.start(request, FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(MDC.get("path")).hasSize(1024);
+      assertThat(MDC.get("user_id")).hasSize(128);
+    }
+    traced.end(200, null, null);
+
+    SpanData span = onlySpan();
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.path"))).hasSize(1024);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.query"))).hasSize(1024);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("user_agent.original")))
+        .hasSize(1024);
+  }
+
+  @Test
+  void w3cParentIsFollowedAndJaegerParentIsAccepted() {
+    serve(
+        tracing,
+        FakeRequest.get("/a")
+            .header("traceparent", "00-" + PARENT_TRACE_ID + "-" + PARENT_SPAN_ID + "-01"),
+        200);
+    serve(
+        tracing,
+        FakeRequest.get("/b").header("uber-trace-id", "abcdef0123456789:1234567890abcdef:0:1"),
+        200);
+
+    SpanData w3c = telemetry.finishedSpans().get(0);
+    assertThat(w3c.getTraceId()).isEqualTo(PARENT_TRACE_ID);
+    assertThat(w3c.getParentSpanId()).isEqualTo(PARENT_SPAN_ID);
+    assertThat(w3c.getParentSpanContext().isRemote()).isTrue();
+    SpanData jaeger = telemetry.finishedSpans().get(1);
+    assertThat(jaeger.getTraceId()).isEqualTo("0000000000000000abcdef0123456789");
+    assertThat(jaeger.getParentSpanId()).isEqualTo("1234567890abcdef");
+  }
+
+  @Test
+  void wellFormedBaggageIsCurrentAndMalformedBaggageIsWithheld() {
+    TracedRequest traced =
+        tracing.start(
+            FakeRequest.get("/").header("baggage", "tenant=acme,node=DF%2028"),
+            FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(Baggage.current().getEntryValue("tenant")).isEqualTo("acme");
+      assertThat(Baggage.current().getEntryValue("node")).isEqualTo("DF 28");
+    }
+    traced.end(200, null, null);
+    TracedRequest malformed =
+        tracing.start(
+            FakeRequest.get("/").header("baggage", "tenant=acme%zz"), FakeRequest.ACCESSOR);
+    try (Scope scope = malformed.makeCurrent()) {
+      assertThat(Baggage.current().isEmpty()).isTrue();
+    }
+    malformed.end(200, null, null);
+  }
+
+  @Test
+  void unparentedRequestsAreSampledAtTenPercentWithinFourSigma() {
+    TestTelemetry guide = TestTelemetry.guideSampler();
+    try {
+      HttpServerTracing sampled = HttpServerTracing.create(guide.api(), guide.metrics);
+      int requests = 10_000;
+      for (int i = 0; i < requests; i++) {
+        TracedRequest traced =
+            sampled.start(FakeRequest.get("/api/v1/jobs/x"), FakeRequest.ACCESSOR);
+        traced.end(200, null, null);
+      }
+      double sigma = Math.sqrt(requests * 0.1 * 0.9);
+      assertThat((double) guide.finishedSpans().size())
+          .isBetween(1000 - 4 * sigma, 1000 + 4 * sigma);
+      // Every request is counted, sampled or not.
+      assertThat(guide.totalRequests()).isEqualTo(requests);
+    } finally {
+      guide.close();
+    }
+  }
+
+  @Test
+  void sampledParentIsAlwaysFollowedAndUnsampledParentNever() {
+    TestTelemetry guide = TestTelemetry.guideSampler();
+    try {
+      HttpServerTracing sampled = HttpServerTracing.create(guide.api(), guide.metrics);
+      Random random = new Random(7);
+      for (int i = 0; i < 500; i++) {
+        String traceId = String.format("%016x%016x", random.nextLong() | 1, random.nextLong());
+        for (String flags : new String[] {"01", "00"}) {
+          TracedRequest traced =
+              sampled.start(
+                  FakeRequest.get("/x")
+                      .header("traceparent", "00-" + traceId + "-" + PARENT_SPAN_ID + "-" + flags),
+                  FakeRequest.ACCESSOR);
+          assertThat(traced.span().getSpanContext().getTraceId()).isEqualTo(traceId);
+          assertThat(traced.span().getSpanContext().isSampled()).isEqualTo(flags.equals("01"));
+          traced.end(200, null, null);
+        }
+      }
+      assertThat(guide.finishedSpans()).hasSize(500);
+      assertThat(guide.finishedSpans())
+          .allSatisfy(s -> assertThat(s.getParentSpanId()).isEqualTo(PARENT_SPAN_ID));
+      assertThat(guide.totalRequests()).isEqualTo(1000);
+    } finally {
+      guide.close();
+    }
+  }
+
+  @Test
+  void everyRequestIsCountedWithTheRouteTemplateAsEndpoint() {
+    serve(tracing, FakeRequest.get("/api/v1/users/1"), 200);
+    serve(tracing, FakeRequest.get("/api/v1/users/2"), 200);
+    serve(tracing, new FakeRequest("POST", "/api/v1/jobs/export", null), 500);
+    serve(tracing, FakeRequest.get("/nothing/here"), 404);
+
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(2);
+    assertThat(telemetry.requests("POST", "/api/v1/jobs/{jobType}", "500")).isEqualTo(1);
+    assertThat(telemetry.scrape())
+        .contains(
+            "http_request_duration_seconds_bucket{endpoint=\"/api/v1/users/{id}\",method=\"GET\",le=\"0.005\"} 2")
+        .doesNotContain("endpoint=\"/api/v1/users/1\"");
+  }
+
+  @Test
+  void sampledRequestLeavesItsTraceIdAsExemplarOnTheDurationHistogram() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/9"), FakeRequest.ACCESSOR);
+    String traceId = traced.span().getSpanContext().getTraceId();
+    traced.end(200, null, null);
+
+    String openMetrics = telemetry.registry.scrape(TestTelemetry.OPENMETRICS);
+    assertThat(openMetrics)
+        .containsPattern(
+            "http_request_duration_seconds_bucket\\{endpoint=\"/api/v1/users/\\{id}\",method=\"GET\","
+                + "le=\"[^\"]+\"} 1 # \\{span_id=\"[0-9a-f]{16}\",trace_id=\""
+                + traceId
+                + "\"}");
+  }
+
+  @Test
+  void mdcHoldsTheRequestWhileCurrentAndIsRestoredAfter() {
+    MDC.put("user_id", "outer-user");
+    MDC.put("unrelated", "kept");
+    FakeRequest request =
+        FakeRequest.get("/api/v1/users/5")
+            .header("X-User-Id", "user_123")
+            .header("X-Organization-Id", "org_456");
+    TracedRequest traced = tracing.start(request, FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(MDC.get("trace_id")).isEqualTo(traced.span().getSpanContext().getTraceId());
+      assertThat(MDC.get("span_id")).isEqualTo(traced.span().getSpanContext().getSpanId());
+      assertThat(MDC.get("method")).isEqualTo("GET");
+      assertThat(MDC.get("path")).isEqualTo("/api/v1/users/5");
+      assertThat(MDC.get("user_id")).isEqualTo("user_123");
+      assertThat(MDC.get("organization_id")).isEqualTo("org_456");
+    }
+    traced.end(200, null, null);
+
+    assertThat(MDC.getCopyOfContextMap())
+        .isEqualTo(Map.of("user_id", "outer-user", "unrelated", "kept"));
+    assertThat(Span.current().getSpanContext().isValid()).isFalse();
+  }
+
+  @Test
+  void configuredIdentityHeadersFeedTheMdc() {
+    HttpServerTracing custom =
+        HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+            .userIdHeader("X-Auth-User")
+            .organizationIdHeader("X-Tenant")
+            .build();
+    TracedRequest traced =
+        custom.start(
+            FakeRequest.get("/")
+                .header("X-Auth-User", "u1")
+                .header("X-Tenant", "t1")
+                .header("X-User-Id", "ignored"),
+            FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(MDC.get("user_id")).isEqualTo("u1");
+      assertThat(MDC.get("organization_id")).isEqualTo("t1");
+    }
+    traced.end(200, null, null);
+  }
+
+  @Test
+  void unsampledRequestStillPutsItsValidIdsInTheMdc() {
+    TestTelemetry guide = TestTelemetry.guideSampler();
+    try {
+      HttpServerTracing sampled = HttpServerTracing.create(guide.api(), guide.metrics);
+      TracedRequest traced =
+          sampled.start(
+              FakeRequest.get("/")
+                  .header("traceparent", "00-" + PARENT_TRACE_ID + "-" + PARENT_SPAN_ID + "-00"),
+              FakeRequest.ACCESSOR);
+      try (Scope scope = traced.makeCurrent()) {
+        assertThat(MDC.get("trace_id")).isEqualTo(PARENT_TRACE_ID);
+        assertThat(MDC.get("span_id")).hasSize(16);
+      }
+      traced.end(200, null, null);
+      assertThat(guide.finishedSpans()).isEmpty();
+    } finally {
+      guide.close();
+    }
+  }
+
+  @Test
+  void untracedRequestIsCountedWithoutSpanOrTraceIds() {
+    TracedRequest traced =
+        tracing.startUntraced(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(MDC.get("trace_id")).isNull();
+      assertThat(MDC.get("path")).isEqualTo("/api/v1/users/3");
+    }
+    traced.end(200, null, null);
+
+    assertThat(telemetry.finishedSpans()).isEmpty();
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(1);
+  }
+
+  @Test
+  void secondEndIsIgnored() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
+    traced.end(200, null, null);
+    traced.end(500, null, null);
+    traced.endConnectionClosed();
+
+    assertThat(traced.isEnded()).isTrue();
+    assertThat(telemetry.finishedSpans()).hasSize(1);
+    assertThat(telemetry.totalRequests()).isEqualTo(1);
+  }
+
+  @Test
+  void connectionClosedBeforeAnyResponseCountsAs500WithConnectionClosedError() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
+    traced.endConnectionClosed();
+
+    SpanData span = onlySpan();
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isNull();
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "500")).isEqualTo(1);
+  }
+
+  @Test
+  void connectionClosedAfterTheHeadersCountsTheStatusSent() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
+    traced.responseStatus(200);
+    traced.endConnectionClosed();
+
+    assertThat(onlySpan().getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(200L);
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(1);
+  }
+
+  @Test
+  void accessLogWritesOneLinePerRequestWithKeyValues() {
+    Logger access = (Logger) LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    access.addAppender(appender);
+    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      serve(tracing, FakeRequest.get("/api/v1/users/1"), 200);
+      assertThat(appender.list).isEmpty(); // off by default
+
+      HttpServerTracing logging =
+          HttpServerTracing.builder(telemetry.api(), telemetry.metrics).accessLog(true).build();
+      TracedRequest traced =
+          logging.start(FakeRequest.get("/api/v1/users/1"), FakeRequest.ACCESSOR);
+      traced.end(201, null, null);
+
+      assertThat(appender.list).hasSize(1);
+      ILoggingEvent event = appender.list.get(0);
+      Map<String, Object> keyValues =
+          event.getKeyValuePairs().stream().collect(Collectors.toMap(kv -> kv.key, kv -> kv.value));
+      assertThat(keyValues)
+          .containsEntry("method", "GET")
+          .containsEntry("path", "/api/v1/users/1")
+          .containsEntry("status", 201);
+      assertThat(keyValues.get("duration_ms")).isInstanceOf(Long.class);
+      assertThat(event.getMDCPropertyMap())
+          .containsEntry("trace_id", traced.span().getSpanContext().getTraceId());
+    } finally {
+      access.detachAppender(appender);
+      access.setLevel(null);
+    }
+  }
+
+  @Test
+  void failingAccessorResolverAndRegistryNeverReachTheCaller() {
+    HttpServerRequestAccessor<FakeRequest> broken =
+        new HttpServerRequestAccessor<>() {
+          @Override
+          public String method(FakeRequest request) {
+            throw new IllegalStateException("method");
+          }
+
+          @Override
+          public String path(FakeRequest request) {
+            throw new IllegalStateException("path");
+          }
+
+          @Override
+          public String query(FakeRequest request) {
+            throw new IllegalStateException("query");
+          }
+
+          @Override
+          public String scheme(FakeRequest request) {
+            throw new IllegalStateException("scheme");
+          }
+
+          @Override
+          public String protocol(FakeRequest request) {
+            throw new IllegalStateException("protocol");
+          }
+
+          @Override
+          public String peerAddress(FakeRequest request) {
+            throw new IllegalStateException("peer");
+          }
+
+          @Override
+          public String get(FakeRequest request, String key) {
+            throw new IllegalStateException("header");
+          }
+        };
+    MeterRegistry throwing = new ThrowingRegistry();
+    HttpServerTracing fragile =
+        HttpServerTracing.builder(
+                telemetry.api(),
+                io.conea.metrics.ConeaMetrics.builder(throwing).bindJvmMetrics(false).build())
+            .routes(
+                (method, path) -> {
+                  throw new IllegalStateException("routes");
+                })
+            .build();
+
+    for (int i = 0; i < 3; i++) {
+      TracedRequest traced = fragile.start(FakeRequest.get("/x"), broken);
+      try (Scope scope = traced.makeCurrent()) {
+        assertThat(MDC.get("method")).isEqualTo("_OTHER");
+      }
+      traced.end(200, null, null);
+      fragile.connectionOpened();
+      fragile.connectionClosed();
+    }
+    assertThat(fragile.instrumentationFailures()).isPositive();
+    assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+  }
+
+  @Test
+  void builderRejectsInvalidOptions() {
+    HttpServerTracing.Builder builder =
+        HttpServerTracing.builder(telemetry.api(), telemetry.metrics);
+    assertThatThrownBy(() -> builder.maxPendingRequestsPerConnection(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxPendingRequestsPerConnection");
+    assertThatThrownBy(() -> builder.userIdHeader("X User"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> builder.routes(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("routes");
+    assertThatThrownBy(() -> HttpServerTracing.create(null, telemetry.metrics))
+        .isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void tenThousandMutatedPropagationHeadersNeverThrowAndEveryRequestIsCounted() {
+    Random random = new Random(42);
+    String[] seeds = {
+      "00-" + PARENT_TRACE_ID + "-" + PARENT_SPAN_ID + "-01",
+      "vendor1=opaque,rojo=00f067aa0ba902b7",
+      "abcdef0123456789:1234567890abcdef:0:1",
+      "userId=alice,serverNode=DF%2028,isProduction=false"
+    };
+    String[] headers = {"traceparent", "tracestate", "uber-trace-id", "baggage"};
+    int requests = 10_000;
+    for (int i = 0; i < requests; i++) {
+      FakeRequest request = FakeRequest.get("/api/v1/users/" + i);
+      for (int h = 0; h < headers.length; h++) {
+        request.header(headers[h], Mutations.mutate(seeds[h], random));
+      }
+      TracedRequest traced = tracing.start(request, FakeRequest.ACCESSOR);
+      try (Scope scope = traced.makeCurrent()) {
+        assertThat(MDC.get("path")).startsWith("/api/v1/users/");
+      }
+      traced.end(200, null, null);
+    }
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(requests);
+    assertThat(telemetry.finishedSpans()).hasSize(requests);
+  }
+
+  /** A registry whose every meter creation fails, as a broken backend would. */
+  private static final class ThrowingRegistry extends SimpleMeterRegistry {
+    @Override
+    protected io.micrometer.core.instrument.Timer newTimer(
+        Meter.Id id,
+        DistributionStatisticConfig distributionStatisticConfig,
+        PauseDetector pauseDetector) {
+      throw new IllegalStateException("registry down");
+    }
+
+    @Override
+    protected io.micrometer.core.instrument.Counter newCounter(Meter.Id id) {
+      throw new IllegalStateException("registry down");
+    }
+  }
+}

@@ -1,0 +1,405 @@
+package io.conea.tracing.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.conea.metrics.ConeaMetrics;
+import io.conea.tracing.Blackhole;
+import io.conea.tracing.ConeaTracing;
+import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.RouteTemplates;
+import io.conea.tracing.TestTelemetry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+class ConeaTracingFilterTest {
+
+  private static final ScheduledExecutorService executor =
+      Executors.newSingleThreadScheduledExecutor();
+  private static final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private static TestTelemetry telemetry;
+  private static Server server;
+  private static final List<String> leaks = new CopyOnWriteArrayList<>();
+  private static final List<Throwable> seenByOuterFilter = new CopyOnWriteArrayList<>();
+  private static final List<Throwable> thrownByServlet = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    telemetry = TestTelemetry.alwaysOn();
+    HttpServerTracing tracing =
+        HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+            .routes(RouteTemplates.of("/api/v1/users/{id}"))
+            .build();
+    server = startJetty(ConeaTracingFilter.create(tracing));
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    server.stop();
+    telemetry.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    telemetry.spans.reset();
+    leaks.clear();
+  }
+
+  /** Jetty with an observing filter outside the tracing filter, and the test servlet. */
+  static Server startJetty(Filter tracingFilter) throws Exception {
+    QueuedThreadPool pool = new QueuedThreadPool(8, 2);
+    Server jetty = new Server(pool);
+    ServerConnector connector = new ServerConnector(jetty, 1, 1);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    jetty.addConnector(connector);
+    ServletContextHandler context = new ServletContextHandler();
+    context.addFilter(
+        new FilterHolder(
+            (Filter)
+                (request, response, chain) -> {
+                  recordLeaks("entry");
+                  try {
+                    chain.doFilter(request, response);
+                  } catch (IOException | RuntimeException e) {
+                    seenByOuterFilter.add(e);
+                    throw e;
+                  } finally {
+                    recordLeaks("exit");
+                  }
+                }),
+        "/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    if (tracingFilter != null) {
+      context.addFilter(new FilterHolder(tracingFilter), "/*", EnumSet.of(DispatcherType.REQUEST));
+    }
+    context.addServlet(new ServletHolder(new TestServlet()), "/*");
+    jetty.setHandler(context);
+    jetty.start();
+    return jetty;
+  }
+
+  private static void recordLeaks(String where) {
+    Map<String, String> mdc = MDC.getCopyOfContextMap();
+    if (mdc != null && !mdc.isEmpty()) {
+      leaks.add(where + " MDC " + mdc);
+    }
+    if (Span.current().getSpanContext().isValid()) {
+      leaks.add(where + " span " + Span.current());
+    }
+  }
+
+  static int port(Server jetty) {
+    return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+  }
+
+  private static HttpResponse<String> get(String path, String... headers) throws Exception {
+    return get(server, path, headers);
+  }
+
+  static HttpResponse<String> get(Server jetty, String path, String... headers) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port(jetty) + path))
+            .timeout(Duration.ofSeconds(10));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 5 seconds");
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static List<SpanData> awaitSpans(int count) throws InterruptedException {
+    await(() -> telemetry.finishedSpans().size() >= count);
+    return telemetry.finishedSpans();
+  }
+
+  @Test
+  void synchronousRequestIsTracedCountedAndCorrelated() throws Exception {
+    double before = telemetry.requests("GET", "/api/v1/users/{id}", "200");
+    HttpResponse<String> response =
+        get("/api/v1/users/42?page=1", "X-User-Id", "user_123", "User-Agent", "filter-test");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(response.body())
+        .isEqualTo(
+            "trace_id="
+                + span.getTraceId()
+                + " span="
+                + span.getTraceId()
+                + " user_id=user_123 path=/api/v1/users/42");
+    assertThat(span.getName()).isEqualTo("GET /api/v1/users/{id}");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.query"))).isEqualTo("page=1");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("server.address")))
+        .isEqualTo("127.0.0.1");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("server.port")))
+        .isEqualTo((long) port(server));
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("client.address")))
+        .isEqualTo("127.0.0.1");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("network.protocol.version")))
+        .isEqualTo("1.1");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("user_agent.original")))
+        .isEqualTo("filter-test");
+    await(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 1);
+    assertThat(leaks).isEmpty();
+  }
+
+  @Test
+  void incomingTraceparentBecomesTheParent() throws Exception {
+    get(
+        "/api/v1/users/1",
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(span.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+  }
+
+  @Test
+  void exceptionFromTheChainIsRecordedAs500AndRethrownUnchanged() throws Exception {
+    double before = telemetry.requests("GET", "/fail", "500");
+    HttpResponse<String> response = get("/fail");
+
+    assertThat(response.statusCode()).isEqualTo(500);
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("java.lang.IllegalStateException");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(500L);
+    await(() -> telemetry.requests("GET", "/fail", "500") == before + 1);
+    assertThat(seenByOuterFilter).isNotEmpty();
+    assertThat(seenByOuterFilter.get(seenByOuterFilter.size() - 1))
+        .isSameAs(thrownByServlet.get(thrownByServlet.size() - 1));
+    assertThat(leaks).isEmpty();
+  }
+
+  @Test
+  void asyncRequestEndsOnceOnCompletionWithTheFinalStatusAndTrueDuration() throws Exception {
+    double before = telemetry.requests("GET", "/async", "202");
+    HttpResponse<String> response = get("/async");
+
+    assertThat(response.statusCode()).isEqualTo(202);
+    assertThat(response.body()).startsWith("async trace_id=");
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getName()).isEqualTo("GET");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(202L);
+    assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
+        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
+    await(() -> telemetry.requests("GET", "/async", "202") == before + 1);
+    Thread.sleep(50);
+    assertThat(telemetry.finishedSpans()).hasSize(1);
+    assertThat(response.body()).isEqualTo("async trace_id=" + span.getTraceId());
+  }
+
+  @Test
+  void asyncTimeoutEndsOnceAsAnError() throws Exception {
+    double before = telemetry.requests("GET", "/async-timeout", "500");
+    HttpResponse<String> response = get("/async-timeout");
+
+    assertThat(response.statusCode()).isEqualTo(500);
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("java.util.concurrent.TimeoutException");
+    assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
+        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
+    await(() -> telemetry.requests("GET", "/async-timeout", "500") == before + 1);
+    Thread.sleep(50);
+    assertThat(telemetry.finishedSpans()).hasSize(1);
+  }
+
+  @Test
+  void springBestMatchingPatternIsTheRouteWhenNoTemplateMatches() throws Exception {
+    get("/spring/abc");
+
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getName()).isEqualTo("GET /spring/{name}");
+    await(() -> telemetry.requests("GET", "/spring/{name}", "200") >= 1);
+  }
+
+  @Test
+  void traceContextAndMdcNeverLeakFromOneRequestToTheNextOnPooledThreads() throws Exception {
+    String[] paths = {"/api/v1/users/1", "/fail", "/async", "/status/503", "/spring/x"};
+    for (int i = 0; i < 40; i++) {
+      get(paths[i % paths.length], "X-User-Id", "u" + i, "X-Organization-Id", "o" + i);
+    }
+    awaitSpans(40);
+    // The servlet reports what it sees when no tracing scope is active on the thread.
+    HttpResponse<String> plain = get("/mdc-outside");
+    assertThat(plain.body()).isEqualTo("{}");
+    assertThat(leaks).isEmpty();
+  }
+
+  @Test
+  void blackholedExporterLeavesLatencyUnchangedAndCloseReturnsWithinItsBound() throws Exception {
+    try (Blackhole blackhole = new Blackhole()) {
+      ConeaTracing coneaTracing =
+          ConeaTracing.builder("conea-api")
+              .config(
+                  Map.of(
+                      "OTEL_EXPORTER_OTLP_ENDPOINT", blackhole.endpoint(),
+                      "OTEL_TRACES_SAMPLER", "always_on",
+                      "OTEL_BSP_SCHEDULE_DELAY", "1",
+                      "OTEL_BSP_MAX_QUEUE_SIZE", "64",
+                      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"))
+              .shutdownTimeout(Duration.ofMillis(500))
+              .build();
+      ConeaMetrics metrics =
+          ConeaMetrics.builder(new SimpleMeterRegistry()).bindJvmMetrics(false).build();
+      Server instrumented =
+          startJetty(
+              ConeaTracingFilter.create(
+                  HttpServerTracing.create(coneaTracing.openTelemetry(), metrics)));
+      Server plain = startJetty(null);
+      try {
+        for (int i = 0; i < 30; i++) { // warm up both
+          get(instrumented, "/api/v1/users/" + i);
+          get(plain, "/api/v1/users/" + i);
+        }
+        List<Long> instrumentedNanos = new ArrayList<>();
+        List<Long> plainNanos = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          instrumentedNanos.add(timed(instrumented, "/api/v1/users/" + i));
+          plainNanos.add(timed(plain, "/api/v1/users/" + i));
+        }
+        assertThat(blackhole.acceptedConnections()).isPositive();
+        long instrumentedMedian = median(instrumentedNanos);
+        long plainMedian = median(plainNanos);
+        assertThat(instrumentedMedian)
+            .as("median latency with a blackholed exporter vs without instrumentation")
+            .isLessThan(plainMedian * 3 + TimeUnit.MILLISECONDS.toNanos(5));
+      } finally {
+        instrumented.stop();
+        plain.stop();
+      }
+      long start = System.nanoTime();
+      coneaTracing.close();
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(3));
+    }
+  }
+
+  private static long timed(Server jetty, String path) throws Exception {
+    long start = System.nanoTime();
+    HttpResponse<String> response = get(jetty, path);
+    long elapsed = System.nanoTime() - start;
+    assertThat(response.statusCode()).isEqualTo(200);
+    return elapsed;
+  }
+
+  private static long median(List<Long> values) {
+    List<Long> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /** The application: reports what it sees of the trace and the MDC. */
+  private static final class TestServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response)
+        throws IOException {
+      String path = request.getRequestURI();
+      if (path.startsWith("/api/v1/users/")) {
+        response
+            .getWriter()
+            .write(
+                "trace_id="
+                    + MDC.get("trace_id")
+                    + " span="
+                    + Span.current().getSpanContext().getTraceId()
+                    + " user_id="
+                    + MDC.get("user_id")
+                    + " path="
+                    + MDC.get("path"));
+      } else if (path.equals("/fail")) {
+        IllegalStateException failure = new IllegalStateException("boom");
+        thrownByServlet.add(failure);
+        throw failure;
+      } else if (path.startsWith("/status/")) {
+        response.setStatus(Integer.parseInt(path.substring("/status/".length())));
+      } else if (path.equals("/async")) {
+        AsyncContext async = request.startAsync();
+        String traceId = MDC.get("trace_id");
+        executor.schedule(
+            () -> {
+              try {
+                HttpServletResponse asyncResponse = (HttpServletResponse) async.getResponse();
+                asyncResponse.setStatus(202);
+                asyncResponse.getWriter().write("async trace_id=" + traceId);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              } finally {
+                async.complete();
+              }
+            },
+            100,
+            TimeUnit.MILLISECONDS);
+      } else if (path.equals("/async-timeout")) {
+        AsyncContext async = request.startAsync();
+        async.setTimeout(200);
+      } else if (path.startsWith("/spring/")) {
+        request.setAttribute(ConeaTracingFilter.SPRING_BEST_MATCHING_PATTERN, "/spring/{name}");
+      } else if (path.equals("/mdc-outside")) {
+        Map<String, String> mdc = MDC.getCopyOfContextMap();
+        mdc = mdc == null ? Map.of() : mdc;
+        // Only what the tracing filter put would be there: this path is not excluded from it,
+        // so remove the current request's own values and report anything else.
+        Map<String, String> others = new java.util.TreeMap<>(mdc);
+        others.keySet().removeAll(List.of("trace_id", "span_id", "method", "path"));
+        response.getWriter().write(others.toString());
+      } else {
+        response.setStatus(404);
+      }
+    }
+  }
+}
