@@ -77,24 +77,24 @@ public final class AiMetrics {
       ModelMeters meters = meters(provider, model);
       (success ? meters.success : meters.error).increment();
       if (durationNanos < 0) {
-        invalid("duration", durationNanos);
+        invalid("AI duration", durationNanos);
         durationNanos = 0;
       }
       meters.duration.record(durationNanos, TimeUnit.NANOSECONDS);
       if (inputTokens > 0) {
         meters.inputTokens.increment(inputTokens);
       } else if (inputTokens < 0) {
-        invalid("input token count", inputTokens);
+        invalid("AI input token count", inputTokens);
       }
       if (outputTokens > 0) {
         meters.outputTokens.increment(outputTokens);
       } else if (outputTokens < 0) {
-        invalid("output token count", outputTokens);
+        invalid("AI output token count", outputTokens);
       }
       if (costUsd > 0 && costUsd < Double.POSITIVE_INFINITY) {
         meters.cost.increment(costUsd);
       } else if (costUsd != 0) {
-        invalid("cost", costUsd);
+        invalid("AI cost", costUsd);
       }
     } catch (RuntimeException e) {
       registrations.recordingFailed("an AI model call", e);
@@ -114,10 +114,11 @@ public final class AiMetrics {
     return meters != null ? meters : p.models.computeIfAbsent(value, v -> new ModelMeters(p, v));
   }
 
+  /** {@code what} is a constant and the problem's key, so a repeated problem does not allocate. */
   private void invalid(String what, Object value) {
-    if (registrations.problems().firstTime("ai.invalid." + what)) {
+    if (registrations.problems().firstTime(what)) {
       logger.warn(
-          "An invalid AI {} ({}) was not added; later invalid values are skipped the same way"
+          "An invalid {} ({}) was not added; later invalid values are skipped the same way"
               + " without another warning",
           what,
           value);

@@ -62,6 +62,11 @@ import org.slf4j.LoggerFactory;
  * metrics.recordJob("csv-import", true);
  * }</pre>
  *
+ * <p>Beyond the guide's series, Micrometer adds one gauge per timer: {@code
+ * http_request_duration_seconds_max} and {@code ai_processing_duration_seconds_max}, the largest
+ * duration in a recent time window, with the timer's labels. Neither format has {@code _created}
+ * series unless the Prometheus client is configured to include created timestamps.
+ *
  * <p>Recording methods never throw and, for values seen before, allocate nothing. Closing stops the
  * JVM garbage collection listener; the other meters stay registered.
  */

@@ -89,8 +89,8 @@ public final class HttpServerMetrics {
    * Records one finished request. Never throws.
    *
    * @param method the request method as sent, e.g. {@code GET}
-   * @param route the route template that matched, e.g. {@code /api/v1/users/{id}}, or null if no
-   *     route is known
+   * @param route the route template that matched, e.g. {@code /api/v1/users/{id}}, or null (or
+   *     blank) if no route is known
    * @param path the raw request path, used (normalised) only when {@code route} is null
    * @param status the response status code
    * @param durationNanos the time from request start to response end, in nanoseconds

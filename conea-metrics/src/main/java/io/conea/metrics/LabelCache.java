@@ -29,12 +29,17 @@ final class LabelCache<V> {
   private final int maxValues;
   private final Function<String, V> factory;
   private final Problems problems;
+  // Built once: the overflow path runs on every request past the cap and must not allocate.
+  private final String invalidKey;
+  private final String overflowKey;
 
   LabelCache(String label, int maxValues, Function<String, V> factory, Problems problems) {
     this.label = label;
     this.maxValues = maxValues;
     this.factory = factory;
     this.problems = problems;
+    this.invalidKey = label + ".invalid";
+    this.overflowKey = label + ".overflow";
   }
 
   /** Adds a value that never counts against the cap (fixed values, declared routes). */
@@ -62,7 +67,7 @@ final class LabelCache<V> {
       return other();
     }
     if (value == null || value.isBlank() || value.length() > MAX_VALUE_LENGTH) {
-      if (problems.firstTime(label + ".invalid")) {
+      if (problems.firstTime(invalidKey)) {
         logger.warn(
             "A null, blank or over-long (> {} chars) {} value was recorded as {}; further such"
                 + " values are recorded the same way without another warning",
@@ -91,7 +96,7 @@ final class LabelCache<V> {
   }
 
   private V overflow(String value) {
-    if (problems.firstTime(label + ".overflow")) {
+    if (problems.firstTime(overflowKey)) {
       logger.warn(
           "More than {} distinct {} values: \"{}\" and every later new value are recorded as {}."
               + " Raise the cap or fix the source of the values.",

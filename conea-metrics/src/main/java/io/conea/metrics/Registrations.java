@@ -76,9 +76,12 @@ final class Registrations {
     }
   }
 
-  /** Reports a failure while recording; the value is lost, so say so once. */
+  /**
+   * Reports a failure while recording; the value is lost, so say so once. {@code what} is a
+   * constant, and the problem's key, so that repeated failures do not allocate.
+   */
   void recordingFailed(String what, RuntimeException e) {
-    if (problems.firstTime("record:" + what)) {
+    if (problems.firstTime(what)) {
       logger.warn(
           "Recording {} failed; this and further failures of the same kind are dropped and"
               + " not logged again",

@@ -423,9 +423,10 @@ class HttpServerMetricsTest {
 
   @Test
   void recordingAKnownSeriesAllocatesNothing() {
-    HttpServerMetrics http = http();
+    // Three routes and two paths fill the cap, so the fourth route takes the overflow path.
+    HttpServerMetrics http = builder().maxEndpoints(5).build().http();
     String[] methods = {"GET", "POST", "PUT", "DELETE", "BREW"};
-    String[] routes = {USER, "/api/v1/orders/{id}", "/api/v1/ai/chat"};
+    String[] routes = {USER, "/api/v1/orders/{id}", "/api/v1/ai/chat", "/over/the/cap"};
     String[] paths = {"/health", "/api/v1/status"};
     int[] statuses = {200, 201, 404, 500, 700};
     com.sun.management.ThreadMXBean threads =
@@ -445,6 +446,9 @@ class HttpServerMetricsTest {
     long allocated = threads.getThreadAllocatedBytes(thread) - before;
 
     assertThat((double) allocated / calls).as("bytes allocated per call").isLessThan(1.0);
+    assertThat(Samples.scrape(prometheus).labelValues("http_requests_total", "endpoint"))
+        .contains("_OTHER", "/health", USER)
+        .doesNotContain("/over/the/cap");
   }
 
   private static void recordOne(
@@ -459,9 +463,9 @@ class HttpServerMetricsTest {
     long duration = (i % 5000) * 1000L;
     if (i % 4 == 3) {
       // No route: an already-clean path is looked up as is.
-      http.record(method, null, paths[i % paths.length], status, duration);
+      http.record(method, null, paths[(i / 4) % paths.length], status, duration);
     } else {
-      http.record(method, routes[i % routes.length], "/ignored", status, duration);
+      http.record(method, routes[(i / 4) % routes.length], "/ignored", status, duration);
     }
   }
 

@@ -75,6 +75,7 @@ class PrometheusMetricsTest {
     assertThat(text(scrape))
         .contains("# TYPE http_requests counter")
         .contains("http_requests_total{endpoint=\"/a\",method=\"GET\",status=\"200\"} 1.0")
+        .doesNotContain("_created")
         .endsWith("# EOF\n");
   }
 
