@@ -84,7 +84,7 @@ class AiMetricsTest {
     AiMetrics ai = builder().build().ai();
     ai.record("openai", "gpt-4", true, SECOND, 1000, 250, 0);
     ai.record("azure", "gpt-4", true, SECOND, 10, 5, 0);
-    ai.record("anthropic", "claude-3", true, SECOND, 7, 3, 0);
+    ai.record("meta", "llama-3", true, SECOND, 7, 3, 0);
 
     Samples samples = Samples.scrape(prometheus);
     double gpt4 =
