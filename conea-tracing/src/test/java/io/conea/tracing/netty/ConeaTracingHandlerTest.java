@@ -1,0 +1,526 @@
+package io.conea.tracing.netty;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.Mutations;
+import io.conea.tracing.RouteTemplates;
+import io.conea.tracing.TestTelemetry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+class ConeaTracingHandlerTest {
+
+  private static TestTelemetry telemetry;
+  private static HttpServerTracing tracing;
+  private static EventLoopGroup group;
+  private static Channel server;
+
+  /** What the application saw, one entry per request: "uri trace=... mdc=...". */
+  private static final List<String> seen = new CopyOnWriteArrayList<>();
+
+  /** Context or MDC found on the event loop outside a request's read. */
+  private static final List<String> leaks = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void startServer() throws InterruptedException {
+    telemetry = TestTelemetry.alwaysOn();
+    tracing =
+        HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+            .routes(RouteTemplates.of("/api/v1/users/{id}"))
+            .build();
+    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    server =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    channel
+                        .pipeline()
+                        .addLast(new HttpServerCodec())
+                        .addLast(ConeaTracingHandler.create(tracing))
+                        .addLast(new Application());
+                  }
+                })
+            .bind(InetAddress.getLoopbackAddress(), 0)
+            .sync()
+            .channel();
+  }
+
+  @AfterAll
+  static void stopServer() throws InterruptedException {
+    server.close().sync();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    telemetry.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    telemetry.spans.reset();
+    seen.clear();
+    leaks.clear();
+  }
+
+  private static int port() {
+    return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  private static Socket connect() throws IOException {
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), port());
+    socket.setSoTimeout(5_000);
+    return socket;
+  }
+
+  private static void send(Socket socket, String requests) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(requests.getBytes(US_ASCII));
+    out.flush();
+  }
+
+  /** Reads until the received text satisfies the condition. */
+  private static String readUntil(Socket socket, Predicate<String> done) throws IOException {
+    InputStream in = socket.getInputStream();
+    StringBuilder received = new StringBuilder();
+    byte[] buffer = new byte[8192];
+    while (!done.test(received.toString())) {
+      int read = in.read(buffer);
+      if (read < 0) {
+        break;
+      }
+      received.append(new String(buffer, 0, read, ISO_8859_1));
+    }
+    return received.toString();
+  }
+
+  private static int count(String text, String part) {
+    int count = 0;
+    for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+      count++;
+    }
+    return count;
+  }
+
+  private static String get(String path) {
+    return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  }
+
+  private static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 5 seconds");
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static List<SpanData> awaitSpans(int count) throws InterruptedException {
+    await(() -> telemetry.finishedSpans().size() >= count);
+    return telemetry.finishedSpans();
+  }
+
+  private static double established() {
+    return TestTelemetry.sample(telemetry.scrape(), "tcp_connections", "state=\"established\"");
+  }
+
+  @Test
+  void keepAliveRequestsEachGetTheirOwnSpanAndParent() throws Exception {
+    try (Socket socket = connect()) {
+      send(
+          socket,
+          "GET /api/v1/users/1 HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent:"
+              + " 00-11111111111111111111111111111111-1111111111111111-01\r\n\r\n");
+      readUntil(socket, r -> count(r, "trace=") == 1);
+      send(
+          socket,
+          "GET /api/v1/users/2 HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent:"
+              + " 00-22222222222222222222222222222222-2222222222222222-01\r\n\r\n");
+      readUntil(socket, r -> count(r, "trace=") == 1);
+    }
+    List<SpanData> spans = awaitSpans(2);
+    assertThat(spans)
+        .extracting(SpanData::getTraceId)
+        .containsExactly("11111111111111111111111111111111", "22222222222222222222222222222222");
+    assertThat(spans)
+        .extracting(SpanData::getParentSpanId)
+        .containsExactly("1111111111111111", "2222222222222222");
+    assertThat(spans).extracting(SpanData::getName).containsOnly("GET /api/v1/users/{id}");
+  }
+
+  @Test
+  void pipelinedRequestsInOneWriteAreMatchedToTheirResponsesInOrder() throws Exception {
+    double before = telemetry.requests("GET", "/api/v1/users/{id}", "200");
+    String responses;
+    try (Socket socket = connect()) {
+      send(socket, get("/api/v1/users/1") + get("/api/v1/users/2") + get("/status/404"));
+      responses = readUntil(socket, r -> count(r, "HTTP/1.1 ") == 3 && r.endsWith("status"));
+    }
+    List<SpanData> spans = awaitSpans(3);
+    assertThat(spans)
+        .extracting(s -> s.getAttributes().get(AttributeKey.stringKey("url.path")))
+        .containsExactly("/api/v1/users/1", "/api/v1/users/2", "/status/404");
+    assertThat(spans)
+        .extracting(s -> s.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .containsExactly(200L, 200L, 404L);
+    assertThat(spans).extracting(SpanData::getTraceId).doesNotHaveDuplicates();
+    // Each request was read by the application with its own span and MDC current.
+    for (int i = 0; i < 2; i++) {
+      String traceId = spans.get(i).getTraceId();
+      assertThat(seen)
+          .contains("/api/v1/users/" + (i + 1) + " trace=" + traceId + " mdc=" + traceId);
+      assertThat(responses).contains("trace=" + traceId);
+    }
+    await(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 2);
+    assertThat(leaks).isEmpty();
+  }
+
+  @Test
+  void chunkedResponseEndsOnItsLastContent() throws Exception {
+    String response;
+    try (Socket socket = connect()) {
+      send(socket, get("/chunked"));
+      response = readUntil(socket, r -> r.endsWith("0\r\n\r\n"));
+    }
+    assertThat(response).contains("transfer-encoding: chunked").contains("part-2");
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(200L);
+    // Three chunks 30 ms apart: the span covers the whole response, not just its headers.
+    assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
+        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(90));
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+  }
+
+  @Test
+  void headNoContentAndNotModifiedResponsesEndProperly() throws Exception {
+    try (Socket socket = connect()) {
+      send(
+          socket,
+          "HEAD /api/v1/users/7 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+              + get("/status/204")
+              + get("/status/304")
+              + get("/status/200"));
+      readUntil(socket, r -> count(r, "HTTP/1.1 ") == 4 && r.endsWith("status"));
+    }
+    List<SpanData> spans = awaitSpans(4);
+    assertThat(spans)
+        .extracting(s -> s.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .containsExactly(200L, 204L, 304L, 200L);
+    assertThat(spans.get(0).getName()).isEqualTo("HEAD /api/v1/users/{id}");
+    await(() -> telemetry.requests("HEAD", "/api/v1/users/{id}", "200") >= 1);
+  }
+
+  @Test
+  void connectionClosedBeforeTheResponseIsCountedAs500AndItsSpanEnded() throws Exception {
+    double before = telemetry.requests("GET", "/never", "500");
+    try (Socket socket = connect()) {
+      send(socket, get("/never"));
+      await(() -> seen.stream().anyMatch(s -> s.startsWith("/never")));
+    }
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isNull();
+    await(() -> telemetry.requests("GET", "/never", "500") == before + 1);
+  }
+
+  @Test
+  void connectionClosedAfterTheHeadersIsCountedWithTheStatusSent() throws Exception {
+    double before = telemetry.requests("GET", "/headers-only", "200");
+    try (Socket socket = connect()) {
+      send(socket, get("/headers-only"));
+      readUntil(socket, r -> r.contains("\r\n\r\n"));
+    }
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(200L);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed");
+    await(() -> telemetry.requests("GET", "/headers-only", "200") == before + 1);
+  }
+
+  @Test
+  void establishedConnectionsAreCountedWhileOpen() throws Exception {
+    await(() -> established() == 0);
+    try (Socket first = connect();
+        Socket second = connect()) {
+      send(first, get("/api/v1/users/1"));
+      send(second, get("/api/v1/users/2"));
+      readUntil(first, r -> r.contains("trace="));
+      readUntil(second, r -> r.contains("trace="));
+      assertThat(established()).isEqualTo(2);
+    }
+    await(() -> established() == 0);
+  }
+
+  @Test
+  void interimContinueResponseDoesNotEndTheRequest() throws Exception {
+    try (Socket socket = connect()) {
+      send(socket, get("/continue"));
+      readUntil(socket, r -> count(r, "HTTP/1.1 ") == 2 && r.endsWith("status"));
+    }
+    SpanData span = awaitSpans(1).get(0);
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(201L);
+  }
+
+  @Test
+  void requestsPastThePendingBoundAreCountedButNotTraced() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      HttpServerTracing bounded =
+          HttpServerTracing.builder(local.api(), local.metrics)
+              .maxPendingRequestsPerConnection(2)
+              .build();
+      EmbeddedChannel channel = new EmbeddedChannel(ConeaTracingHandler.create(bounded));
+      for (int i = 0; i < 5; i++) {
+        channel.writeInbound(
+            new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/item/" + i));
+      }
+      for (int i = 0; i < 5; i++) {
+        channel.writeOutbound(
+            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+      }
+      assertThat(local.finishedSpans())
+          .extracting(s -> s.getAttributes().get(AttributeKey.stringKey("url.path")))
+          .containsExactly("/item/0", "/item/1");
+      assertThat(local.totalRequests()).isEqualTo(5);
+      channel.finishAndReleaseAll();
+    } finally {
+      local.close();
+    }
+  }
+
+  @Test
+  void absoluteFormTargetLosesItsUserinfo() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      EmbeddedChannel channel =
+          new EmbeddedChannel(
+              ConeaTracingHandler.create(HttpServerTracing.create(local.api(), local.metrics)));
+      channel.writeInbound(
+          new DefaultFullHttpRequest(
+              HttpVersion.HTTP_1_1,
+              HttpMethod.GET,
+              "http://alice:secret@example.com:8080/files/a?sig=abc&x=1"));
+      channel.writeOutbound(
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+      SpanData span = local.finishedSpans().get(0);
+      assertThat(span.getAttributes().get(AttributeKey.stringKey("url.path")))
+          .isEqualTo("/files/a");
+      assertThat(span.getAttributes().get(AttributeKey.stringKey("url.query")))
+          .isEqualTo("sig=REDACTED&x=1");
+      assertThat(span.getAttributes().toString()).doesNotContain("secret", "alice");
+      channel.finishAndReleaseAll();
+    } finally {
+      local.close();
+    }
+  }
+
+  @Test
+  void tenThousandMutatedPropagationHeadersAreServedExactlyAsWithoutInstrumentation() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      HttpServerTracing hostileTarget = HttpServerTracing.create(local.api(), local.metrics);
+      Random random = new Random(1234);
+      String[] names = {"traceparent", "tracestate", "uber-trace-id", "baggage"};
+      String[] seeds = {
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+        "4bf92f3577b34da6:00f067aa0ba902b7:0:1",
+        "userId=alice,serverNode=DF%2028"
+      };
+      int requests = 10_000;
+      int served = 0;
+      for (int i = 0; i < requests; i++) {
+        int which = i % names.length;
+        byte[] request =
+            ("GET /api/v1/users/"
+                    + i
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + names[which]
+                    + ": "
+                    + Mutations.mutate(seeds[which], random)
+                    + "\r\n\r\n")
+                .getBytes(ISO_8859_1);
+        String instrumented = serve(request, ConeaTracingHandler.create(hostileTarget));
+        String plain = serve(request, null);
+        // The application echoes the current trace id, which only the instrumented side has.
+        assertThat(instrumented.replaceAll("trace=[0-9a-f]{32}", "trace=*"))
+            .isEqualTo(plain.replaceAll("trace=[0-9a-f]{32}", "trace=*"));
+        if (instrumented.startsWith("HTTP/1.1 200")) {
+          served++;
+        }
+      }
+      assertThat(served).isGreaterThan(requests / 2);
+      assertThat(local.totalRequests()).isEqualTo(requests);
+    } finally {
+      local.close();
+    }
+  }
+
+  /** Runs one raw request through a codec pipeline and returns the raw response. */
+  private static String serve(byte[] request, ConeaTracingHandler handler) {
+    EmbeddedChannel channel =
+        handler == null
+            ? new EmbeddedChannel(new HttpServerCodec(), new Application())
+            : new EmbeddedChannel(new HttpServerCodec(), handler, new Application());
+    channel.writeInbound(Unpooled.wrappedBuffer(request));
+    StringBuilder response = new StringBuilder();
+    for (Object out = channel.readOutbound(); out != null; out = channel.readOutbound()) {
+      ByteBuf buffer = (ByteBuf) out;
+      response.append(buffer.toString(ISO_8859_1));
+      buffer.release();
+    }
+    channel.finishAndReleaseAll();
+    return response.toString();
+  }
+
+  /** The application: answers by path and reports what it sees of the trace and the MDC. */
+  private static final class Application extends ChannelInboundHandlerAdapter {
+    private HttpRequest request;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof HttpRequest) {
+          request = (HttpRequest) msg;
+          String traceId =
+              Span.current().getSpanContext().isValid()
+                  ? Span.current().getSpanContext().getTraceId()
+                  : "none";
+          seen.add(request.uri() + " trace=" + traceId + " mdc=" + MDC.get("trace_id"));
+          ctx.executor()
+              .execute(
+                  () -> {
+                    Map<String, String> mdc = MDC.getCopyOfContextMap();
+                    if (Span.current().getSpanContext().isValid()
+                        || (mdc != null && !mdc.isEmpty())) {
+                      leaks.add("after " + request.uri() + ": " + mdc);
+                    }
+                  });
+        }
+        if (msg instanceof LastHttpContent) {
+          respond(ctx, request);
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    private static void respond(ChannelHandlerContext ctx, HttpRequest request) {
+      if (!request.decoderResult().isSuccess()) {
+        FullHttpResponse bad =
+            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST);
+        bad.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+      String uri = request.uri();
+      if (request.method().equals(HttpMethod.HEAD)) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, 5);
+        ctx.write(head);
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      } else if (uri.startsWith("/api/v1/users/")) {
+        full(ctx, HttpResponseStatus.OK, "trace=" + Span.current().getSpanContext().getTraceId());
+      } else if (uri.startsWith("/status/")) {
+        int code = Integer.parseInt(uri.substring("/status/".length()));
+        full(ctx, HttpResponseStatus.valueOf(code), code == 204 || code == 304 ? "" : "status");
+      } else if (uri.equals("/chunked")) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        ctx.writeAndFlush(head);
+        for (int i = 0; i < 3; i++) {
+          int part = i;
+          ctx.executor()
+              .schedule(
+                  () -> {
+                    ctx.writeAndFlush(
+                        new DefaultHttpContent(Unpooled.copiedBuffer("part-" + part, US_ASCII)));
+                    if (part == 2) {
+                      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                    }
+                  },
+                  30L * (i + 1),
+                  TimeUnit.MILLISECONDS);
+        }
+      } else if (uri.equals("/headers-only")) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        ctx.writeAndFlush(head);
+      } else if (uri.equals("/continue")) {
+        ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        full(ctx, HttpResponseStatus.CREATED, "status");
+      } else if (!uri.equals("/never")) {
+        full(ctx, HttpResponseStatus.NOT_FOUND, "status");
+      }
+    }
+
+    private static void full(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, US_ASCII));
+      if (status.code() != 204 && status.code() != 304) {
+        response.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length());
+      }
+      ctx.writeAndFlush(response);
+    }
+  }
+}
