@@ -106,9 +106,10 @@ import org.slf4j.event.KeyValuePair;
  * U+FFFD. A message longer than {@link #setMaxMessageLength}, a value or metadata name longer than
  * {@link #setMaxValueLength}, and a stack trace longer than {@link #setMaxStackTraceLength} are cut
  * and end with {@value JsonWriter#MARKER}; a cut never splits an escape sequence or a surrogate
- * pair. A line never exceeds {@link #setMaxLineBytes}: when the cap is reached, the string being
- * written is cut with the same marker, nothing more is added, the open objects are closed, and
- * {@code "truncated":true} ends the line.
+ * pair. A line never exceeds {@link #setMaxLineBytes}, and one that fits is written whole. One that
+ * does not fit is written again with room kept for the flag: where the room runs out, the string
+ * being written is cut with the same marker, nothing more is added, the open objects are closed,
+ * and {@code "truncated":true} ends the line, so that a cut line always says so.
  *
  * <h2>Failures and threads</h2>
  *
@@ -306,9 +307,18 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       return EMPTY;
     }
     Scratch scratch = current.scratch.get();
+    JsonWriter w = scratch.writer;
     try {
-      write(current, scratch, event);
-      return scratch.writer.toByteArray();
+      if (!writeFields(current, scratch, event, current.maxLineBytes - 1)) {
+        // Too long for the cap: write it again with room kept back for the flag that says so.
+        scratch.clear();
+        writeFields(current, scratch, event, current.truncatedEnd);
+        w.reservedName(current.names[Field.TRUNCATED.ordinal()]);
+        w.booleanValue(true);
+      }
+      w.endObject();
+      w.newline();
+      return w.toByteArray();
     } catch (RuntimeException | LinkageError | StackOverflowError e) {
       reportOnce(ENCODING_FAILED, "Encoding a log event failed; wrote a reduced line instead", e);
       return reducedLine(current, event, e);
@@ -317,9 +327,13 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     }
   }
 
-  private void write(Settings s, Scratch scratch, ILoggingEvent event) {
+  /**
+   * Writes the opening brace and every field that fits within {@code end} bytes, leaving the top
+   * object open; returns false if something did not fit.
+   */
+  private boolean writeFields(Settings s, Scratch scratch, ILoggingEvent event, int end) {
     JsonWriter w = scratch.writer;
-    w.reset(s.contentEnd);
+    w.reset(end);
     w.beginObject();
 
     if (w.name(s.names[Field.TIMESTAMP.ordinal()], TIMESTAMP_VALUE_BYTES)) {
@@ -369,13 +383,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     if (throwable != null) {
       error(s, scratch, throwable);
     }
-
-    if (w.overflowed()) {
-      w.reservedName(s.names[Field.TRUNCATED.ordinal()]);
-      w.booleanValue(true);
-    }
-    w.endObject();
-    w.newline();
+    return !w.overflowed();
   }
 
   /**
@@ -511,7 +519,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       }
     }
     JsonWriter w = scratch.writer;
-    if (metadataPairs + mdcEntries == 0 || !w.name(s.names[Field.METADATA.ordinal()], 1)) {
+    if (metadataPairs + mdcEntries == 0 || !w.name(s.names[Field.METADATA.ordinal()], 2)) {
       return;
     }
     w.beginObject();
@@ -570,7 +578,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
 
   private void error(Settings s, Scratch scratch, IThrowableProxy throwable) {
     JsonWriter w = scratch.writer;
-    if (!w.name(s.names[Field.ERROR.ordinal()], 1)) {
+    if (!w.name(s.names[Field.ERROR.ordinal()], 2)) {
       return;
     }
     w.beginObject();
@@ -634,7 +642,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     try {
       Scratch scratch = new Scratch(s);
       JsonWriter w = scratch.writer;
-      w.reset(s.contentEnd);
+      w.reset(s.maxLineBytes - 1);
       w.beginObject();
       if (w.name(s.names[Field.TIMESTAMP.ordinal()], TIMESTAMP_VALUE_BYTES)) {
         scratch.writeTimestamp(event.getTimeStamp());
@@ -823,7 +831,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     final int maxStackTraceLength;
     final int maxStackTraceFrames;
     final int maxLineBytes;
-    final int contentEnd;
+    final int truncatedEnd;
     final ThreadLocal<Scratch> scratch;
 
     Settings(ConeaJsonEncoder encoder, String[] names, String[] mdcKeys, String service) {
@@ -840,10 +848,8 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       this.maxStackTraceLength = encoder.maxStackTraceLength;
       this.maxStackTraceFrames = encoder.maxStackTraceFrames;
       this.maxLineBytes = encoder.maxLineBytes;
-      // Kept back for closing: an inner object's brace, ,"truncated":true, the outer brace and the
-      // newline.
-      int reserve = 1 + 1 + this.names[Field.TRUNCATED.ordinal()].length + 4 + 1 + 1;
-      this.contentEnd = maxLineBytes - reserve;
+      // Kept back on a line that is too long: the newline and ,"truncated":true.
+      this.truncatedEnd = maxLineBytes - 1 - (1 + this.names[Field.TRUNCATED.ordinal()].length + 4);
       this.scratch = ThreadLocal.withInitial(() -> new Scratch(this));
     }
   }

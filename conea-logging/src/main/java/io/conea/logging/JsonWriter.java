@@ -6,12 +6,12 @@ import java.util.Arrays;
 /**
  * Writes one JSON line as UTF-8 into a reusable buffer; owns escaping, commas and the line budget.
  *
- * <p>The buffer has a content limit ({@code end}) below its capacity. Everything a caller writes
- * must fit below that limit; the bytes above it are kept for closing an inner object, the
- * truncation flag, the outer brace and the newline, so the line can always be closed as valid JSON.
- * Before a name is written, {@link #name} checks that the name and the smallest value that can
- * follow it fit; a string value that then runs out of room is cut and ends with {@link #MARKER}.
- * Once anything had to be left out the writer is in overflow and accepts no more names.
+ * <p>The budget is a limit ({@code end}) that the content plus one closing brace per open object
+ * never passes, so the line can always be closed as valid JSON; the caller keeps back whatever it
+ * writes after the closing braces (the newline, a truncation flag). Before a name is written,
+ * {@link #name} checks that the name and the smallest value that can follow it fit; a string value
+ * that then runs out of room is cut and ends with {@link #MARKER}. Once anything had to be left out
+ * the writer is in overflow and accepts no more names.
  *
  * <p>Strings are escaped so that the line is valid JSON for any input: quote, backslash and every
  * character below U+0020 are escaped, and so are U+2028 and U+2029 (JavaScript line terminators); a
@@ -67,6 +67,7 @@ final class JsonWriter {
   private final byte[] buf;
   private int pos;
   private int end;
+  private int depth;
   private boolean comma;
   private boolean overflow;
 
@@ -80,10 +81,11 @@ final class JsonWriter {
     this.buf = new byte[capacity];
   }
 
-  /** Starts a new line whose content must stay below {@code end}. */
+  /** Starts a new line whose content and closing braces must stay within {@code end} bytes. */
   void reset(int end) {
     this.pos = 0;
     this.end = end;
+    this.depth = 0;
     this.comma = false;
     this.overflow = false;
     this.stringCut = false;
@@ -117,18 +119,21 @@ final class JsonWriter {
     return Arrays.copyOf(buf, pos);
   }
 
+  /** Opens an object; its closing brace is counted against the budget from now on. */
   void beginObject() {
     buf[pos++] = '{';
+    depth++;
     comma = false;
   }
 
-  /** Closes an object; uses the reserved room, so it always fits. */
+  /** Closes an object; its room was kept back, so it always fits. */
   void endObject() {
     buf[pos++] = '}';
+    depth--;
     comma = true;
   }
 
-  /** Ends the line; uses the reserved room. */
+  /** Ends the line; the caller keeps its byte back from the budget. */
   void newline() {
     buf[pos++] = '\n';
   }
@@ -141,7 +146,7 @@ final class JsonWriter {
     if (overflow) {
       return false;
     }
-    if (pos + (comma ? 1 : 0) + encodedName.length + valueBytes > end) {
+    if (pos + (comma ? 1 : 0) + encodedName.length + valueBytes + depth > end) {
       overflow = true;
       return false;
     }
@@ -149,7 +154,7 @@ final class JsonWriter {
     return true;
   }
 
-  /** Writes a pre-encoded name into the reserved room, ignoring the budget. */
+  /** Writes a pre-encoded name into room the caller kept back, ignoring the budget. */
   void reservedName(byte[] encodedName) {
     writeName(encodedName);
   }
@@ -172,7 +177,7 @@ final class JsonWriter {
     if (overflow) {
       return false;
     }
-    int needed = (comma ? 1 : 0) + 3 + encodedLength(name, maxChars) + valueBytes;
+    int needed = (comma ? 1 : 0) + 3 + encodedLength(name, maxChars) + valueBytes + depth;
     if (pos + needed > end) {
       overflow = true;
       return false;
@@ -335,7 +340,7 @@ final class JsonWriter {
       cut();
       return false;
     }
-    if (pos + bytes > end - 1) {
+    if (pos + bytes + 1 + depth > end) {
       overflow = true;
       cut();
       return false;
@@ -345,13 +350,13 @@ final class JsonWriter {
 
   private void advance(int chars) {
     stringChars += chars;
-    if (pos + MARKER_BYTES.length <= end - 1) {
+    if (pos + MARKER_BYTES.length + 1 + depth <= end) {
       stringSafePos = pos;
     }
   }
 
   private void cut() {
-    if (pos + MARKER_BYTES.length > end - 1) {
+    if (pos + MARKER_BYTES.length + 1 + depth > end) {
       // Give back whole code points until the marker fits; stringSafePos is always a boundary.
       pos = stringSafePos;
     }

@@ -21,12 +21,20 @@ import java.math.BigInteger;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -707,6 +715,441 @@ class ConeaJsonEncoderTest {
                     encoder.setFieldNames("nope=x");
                   }))
           .hasSize(2);
+    }
+  }
+
+  @Nested
+  class AnyInput {
+
+    @Test
+    void writesOneValidLinePerEventForAHundredThousandRandomStrings() {
+      long seed = 20250526L;
+      Random random = new Random(seed);
+      int events = 100_000;
+      int batch = 2_000;
+      int exact = 0;
+      int repaired = 0;
+      int cut = 0;
+      String[] inputs = new String[batch];
+      String[] keys = new String[batch];
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setIncludeMdcKeys("r"))) {
+        for (int done = 0; done < events; done += batch) {
+          for (int i = 0; i < batch; i++) {
+            inputs[i] = randomString(random, randomLength(random));
+            keys[i] = "key:" + randomString(random, random.nextInt(12));
+            MDC.put("r", inputs[i]);
+            capture
+                .logger
+                .atInfo()
+                .addKeyValue("k", inputs[i])
+                .addKeyValue(keys[i], 1)
+                .log(inputs[i]);
+          }
+          List<byte[]> lines = capture.rawLines();
+          assertThat(lines).as("seed %d", seed).hasSize(batch);
+          for (int i = 0; i < batch; i++) {
+            String input = inputs[i];
+            JsonNode line = LogCapture.checkLine(lines.get(i));
+            assertThat(lines.get(i).length)
+                .isLessThanOrEqualTo(ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES);
+            String message = expected(input, ConeaJsonEncoder.DEFAULT_MAX_MESSAGE_LENGTH);
+            String value = expected(input, ConeaJsonEncoder.DEFAULT_MAX_VALUE_LENGTH);
+            if (line.has("truncated")) {
+              cut++;
+              String written = line.get("message").asText();
+              if (!written.equals(message)) {
+                assertThat(written).endsWith(MARKER);
+                assertThat(message)
+                    .startsWith(written.substring(0, written.length() - MARKER.length()));
+              }
+              continue;
+            }
+            JsonNode metadata = line.get("metadata");
+            assertThat(line.get("message").asText()).isEqualTo(message);
+            assertThat(metadata.get("k").asText()).isEqualTo(value);
+            assertThat(metadata.get("r").asText()).isEqualTo(value);
+            String key = expected(keys[i], ConeaJsonEncoder.DEFAULT_MAX_VALUE_LENGTH);
+            assertThat(LogCapture.fieldNames(metadata)).containsExactly("k", key, "r");
+            if (expected(input, Integer.MAX_VALUE).equals(input)
+                && input.length() <= ConeaJsonEncoder.DEFAULT_MAX_VALUE_LENGTH) {
+              assertThat(metadata.get("k").asText()).isEqualTo(input);
+              assertThat(line.get("message").asText()).isEqualTo(input);
+              exact++;
+            } else {
+              repaired++;
+            }
+          }
+          capture.reset();
+        }
+      }
+      assertThat(exact).as("well-formed inputs that round-tripped").isGreaterThan(50_000);
+      assertThat(repaired).as("inputs with lone surrogates or over a cap").isGreaterThan(10_000);
+      assertThat(exact + repaired + cut).isEqualTo(events);
+    }
+
+    private int randomLength(Random random) {
+      int bucket = random.nextInt(100);
+      if (bucket < 85) {
+        return random.nextInt(40);
+      }
+      if (bucket < 97) {
+        return 40 + random.nextInt(400);
+      }
+      return 1000 + random.nextInt(100);
+    }
+
+    /** Random text; one in four strings may also hold lone surrogates. */
+    private String randomString(Random random, int length) {
+      StringBuilder text = new StringBuilder(length + 1);
+      int kinds = random.nextInt(4) == 0 ? 10 : 7;
+      while (text.length() < length) {
+        switch (random.nextInt(kinds)) {
+          case 0:
+            text.append((char) random.nextInt(0x20));
+            break;
+          case 1:
+            text.append("\"\\/\u007f\u2028\u2029{}".charAt(random.nextInt(8)));
+            break;
+          case 2:
+          case 3:
+            text.append((char) (0x20 + random.nextInt(0x5f)));
+            break;
+          case 4:
+            text.append((char) (0x80 + random.nextInt(0x780)));
+            break;
+          case 5:
+            char c = (char) (0x800 + random.nextInt(0x10000 - 0x800));
+            text.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+            break;
+          case 6:
+            text.appendCodePoint(0x10000 + random.nextInt(0x100000));
+            break;
+          case 7:
+            text.append((char) (0xD800 + random.nextInt(0x400)));
+            break;
+          case 8:
+            text.append((char) (0xDC00 + random.nextInt(0x400)));
+            break;
+          case 9:
+            text.appendCodePoint(random.nextInt(0x110000));
+            break;
+          default:
+            text.append((char) (0x20 + random.nextInt(0x5f)));
+            break;
+        }
+      }
+      return text.toString();
+    }
+  }
+
+  /**
+   * What the encoder should write for {@code input}: lone surrogates replaced by U+FFFD, and cut
+   * before the first code point past {@code cap} with the marker appended.
+   */
+  static String expected(String input, int cap) {
+    StringBuilder out = new StringBuilder();
+    int chars = 0;
+    for (int i = 0; i < input.length(); ) {
+      char c = input.charAt(i);
+      boolean pair =
+          Character.isHighSurrogate(c)
+              && i + 1 < input.length()
+              && Character.isLowSurrogate(input.charAt(i + 1));
+      int units = pair ? 2 : 1;
+      if (chars + units > cap) {
+        return out.append(MARKER).toString();
+      }
+      if (pair) {
+        out.append(c).append(input.charAt(i + 1));
+      } else {
+        out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+      }
+      chars += units;
+      i += units;
+    }
+    return out.toString();
+  }
+
+  @Nested
+  class Concurrency {
+
+    @Test
+    void keepsLinesWholeAndCompleteWhenEightThreadsLogAtOnce() throws Exception {
+      int threads = 8;
+      int perThread = 5_000;
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setIncludeMdcKeys("worker"))) {
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+          List<Future<?>> done = new ArrayList<>();
+          for (int t = 0; t < threads; t++) {
+            int worker = t;
+            done.add(
+                pool.submit(
+                    () -> {
+                      start.await();
+                      MDC.put("worker", "w" + worker);
+                      MDC.put("user_id", "user_" + worker);
+                      String padding = "\u00e9\u65e5\n\"".repeat(worker * 20);
+                      for (int i = 0; i < perThread; i++) {
+                        capture
+                            .logger
+                            .atInfo()
+                            .addKeyValue("seq", i)
+                            .addKeyValue("padding", padding)
+                            .log("worker {} event {}", worker, i);
+                      }
+                      MDC.clear();
+                      return null;
+                    }));
+          }
+          start.countDown();
+          for (Future<?> future : done) {
+            future.get(60, TimeUnit.SECONDS);
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+
+        List<JsonNode> lines = capture.lines();
+        assertThat(lines).hasSize(threads * perThread);
+        boolean[][] seen = new boolean[threads][perThread];
+        for (JsonNode line : lines) {
+          JsonNode metadata = line.get("metadata");
+          int worker = Integer.parseInt(metadata.get("worker").asText().substring(1));
+          int seq = metadata.get("seq").asInt();
+          assertThat(line.get("message").asText()).isEqualTo("worker " + worker + " event " + seq);
+          assertThat(line.get("user_id").asText()).isEqualTo("user_" + worker);
+          assertThat(metadata.get("padding").asText())
+              .isEqualTo("\u00e9\u65e5\n\"".repeat(worker * 20));
+          assertThat(seen[worker][seq]).as("duplicate line").isFalse();
+          seen[worker][seq] = true;
+        }
+      }
+    }
+  }
+
+  @Nested
+  class PathologicalExceptions {
+
+    private final int[] caps = {ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES, 1024};
+
+    private JsonNode logQuickly(Throwable throwable, int maxLineBytes) {
+      try (LogCapture capture =
+          LogCapture.create(encoder -> encoder.setMaxLineBytes(maxLineBytes))) {
+        long start = System.nanoTime();
+        capture.logger.error("request failed", throwable);
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(elapsed).isLessThan(Duration.ofSeconds(1));
+        List<byte[]> lines = capture.rawLines();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0).length).isLessThanOrEqualTo(maxLineBytes);
+        JsonNode line = LogCapture.checkLine(lines.get(0));
+        assertThat(line.get("level").asText()).isEqualTo("error");
+        assertThat(line.get("message").asText()).isEqualTo("request failed");
+        return line;
+      }
+    }
+
+    @Test
+    void encodesACauseCycle() {
+      Exception a = new IllegalStateException("a");
+      Exception b = new IllegalArgumentException("b", a);
+      a.initCause(b);
+      for (int cap : caps) {
+        JsonNode error = logQuickly(a, cap).get("error");
+        assertThat(error.get("type").asText()).isEqualTo("java.lang.IllegalStateException");
+        assertThat(error.get("message").asText()).isEqualTo("a");
+        if (cap == ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES) {
+          assertThat(error.get("stack_trace").asText())
+              .contains("Caused by: java.lang.IllegalArgumentException: b")
+              .contains("[CIRCULAR REFERENCE: java.lang.IllegalStateException: a]");
+        }
+      }
+    }
+
+    @Test
+    void encodesTenThousandFrames() {
+      Exception e = new Exception("deep");
+      e.setStackTrace(StackTraceWriterTest.frames(10_000));
+      for (int cap : caps) {
+        String trace = logQuickly(e, cap).get("error").get("stack_trace").asText();
+        if (cap == ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES) {
+          assertThat(trace.split("\n"))
+              .hasSize(ConeaJsonEncoder.DEFAULT_MAX_STACK_TRACE_FRAMES + 2);
+          assertThat(trace).endsWith("\t... 9936 frames truncated");
+        }
+      }
+    }
+
+    @Test
+    void encodesACauseChainAThousandDeep() {
+      Throwable chain = new Exception("root");
+      for (int i = 1; i < 1000; i++) {
+        chain = new RuntimeException("level " + i, chain);
+      }
+      for (int cap : caps) {
+        JsonNode line = logQuickly(chain, cap);
+        String trace = line.get("error").get("stack_trace").asText();
+        assertThat(trace).endsWith(MARKER);
+        if (cap == ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES) {
+          assertThat(trace)
+              .hasSize(ConeaJsonEncoder.DEFAULT_MAX_STACK_TRACE_LENGTH + MARKER.length());
+        } else {
+          assertThat(line.get("truncated").asBoolean()).isTrue();
+        }
+      }
+    }
+
+    @Test
+    void encodesSuppressedCycles() {
+      Exception a = new Exception("a");
+      Exception b = new Exception("b");
+      a.addSuppressed(b);
+      b.addSuppressed(a);
+      for (int cap : caps) {
+        String trace = logQuickly(a, cap).get("error").get("stack_trace").asText();
+        if (cap == ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES) {
+          assertThat(trace)
+              .contains("\tSuppressed: java.lang.Exception: b")
+              .contains("\t\tSuppressed: [CIRCULAR REFERENCE: java.lang.Exception: a]");
+        }
+      }
+    }
+
+    @Test
+    void encodesAThousandSuppressedWithLongMessages() {
+      Exception root = new Exception("x".repeat(100_000));
+      StackTraceElement[] frames = StackTraceWriterTest.frames(1000);
+      for (int i = 0; i < 1000; i++) {
+        Exception suppressed = new Exception("suppressed " + i);
+        suppressed.setStackTrace(frames);
+        root.addSuppressed(suppressed);
+      }
+      for (int cap : caps) {
+        JsonNode line = logQuickly(root, cap);
+        assertThat(line.get("error").get("message").asText()).endsWith(MARKER);
+        if (cap == ConeaJsonEncoder.DEFAULT_MAX_LINE_BYTES) {
+          assertThat(line.get("error").get("message").asText())
+              .hasSize(ConeaJsonEncoder.DEFAULT_MAX_VALUE_LENGTH + MARKER.length());
+          assertThat(line.get("error").get("stack_trace").asText())
+              .hasSize(ConeaJsonEncoder.DEFAULT_MAX_STACK_TRACE_LENGTH + MARKER.length());
+        } else {
+          assertThat(line.get("truncated").asBoolean()).isTrue();
+        }
+      }
+    }
+  }
+
+  @Nested
+  class Caps {
+
+    @Test
+    void cutsTheMessageAndValuesAtTheirCaps() {
+      try (LogCapture capture =
+          LogCapture.create(
+              encoder -> {
+                encoder.setMaxMessageLength(10);
+                encoder.setMaxValueLength(5);
+                encoder.setService("a-long-service-name");
+              })) {
+        MDC.put("path", "/api/v1/users/123");
+        capture
+            .logger
+            .atInfo()
+            .addKeyValue("k", "123456")
+            .addKeyValue("n", 1234567)
+            .log("0123456789X");
+        JsonNode line = capture.single();
+        assertThat(line.get("message").asText()).isEqualTo("0123456789" + MARKER);
+        assertThat(line.get("service").asText()).isEqualTo("a-lon" + MARKER);
+        assertThat(line.get("path").asText()).isEqualTo("/api/" + MARKER);
+        assertThat(line.get("metadata").get("k").asText()).isEqualTo("12345" + MARKER);
+        assertThat(line.get("metadata").get("n").asInt())
+            .as("numbers are not cut")
+            .isEqualTo(1234567);
+        assertThat(line.has("truncated")).as("the line itself was not cut").isFalse();
+      }
+    }
+
+    @Test
+    void stopsAddingMetadataAndClosesTheLineAtTheLineCap() {
+      try (LogCapture capture = LogCapture.create(encoder -> encoder.setMaxLineBytes(1024))) {
+        org.slf4j.spi.LoggingEventBuilder builder = capture.logger.atInfo();
+        for (int i = 0; i < 200; i++) {
+          builder = builder.addKeyValue("key" + i, "value " + i);
+        }
+        builder.setCause(new IllegalStateException("lost to the cap")).log("many entries");
+        byte[] raw = capture.rawLines().get(0);
+        assertThat(raw.length).isLessThanOrEqualTo(1024);
+        JsonNode line = LogCapture.checkLine(raw);
+        assertThat(line.get("truncated").asBoolean()).isTrue();
+        assertThat(LogCapture.fieldNames(line))
+            .containsExactly("timestamp", "level", "message", "metadata", "truncated");
+        List<String> keys = LogCapture.fieldNames(line.get("metadata"));
+        assertThat(keys).hasSizeBetween(20, 199);
+        for (int i = 0; i < keys.size(); i++) {
+          assertThat(keys.get(i)).isEqualTo("key" + i);
+          String value = line.get("metadata").get(keys.get(i)).asText();
+          if (i < keys.size() - 1) {
+            assertThat(value).isEqualTo("value " + i);
+          } else {
+            String whole = "value " + i;
+            boolean cutCleanly =
+                value.endsWith(MARKER)
+                    && whole.startsWith(value.substring(0, value.length() - MARKER.length()));
+            assertThat(value.equals(whole) || cutCleanly).as(value).isTrue();
+          }
+        }
+      }
+    }
+
+    @Test
+    void eitherWritesTheWholeLineOrFlagsItAsTruncatedAtEveryCap() {
+      LoggerContext context = new LoggerContext();
+      Map<String, String> mdc = new HashMap<>();
+      mdc.put("user_id", "user_\u00e9\n\uD83D\uDE00".repeat(10));
+      mdc.put("path", "/api/v1/\u2028/x");
+      mdc.put("status", "503");
+      mdc.put("tenant", "acme\"");
+      LoggingEvent event =
+          new LoggingEvent(
+              getClass().getName(),
+              context.getLogger("cap"),
+              Level.ERROR,
+              "\u00e9\n\u0001\uD83D\uDE00\"x\\".repeat(60),
+              new IllegalStateException("boom", new java.io.IOException("disk")),
+              null);
+      event.setMDCPropertyMap(mdc);
+      for (int i = 0; i < 30; i++) {
+        event.addKeyValuePair(new KeyValuePair("k" + i, i % 3 == 0 ? i : "v\t" + i));
+      }
+      byte[] full = encoder(context, ConeaJsonEncoder.MAX_LINE_BYTES).encode(event);
+      assertThat(LogCapture.checkLine(full).has("truncated")).isFalse();
+      int truncatedLines = 0;
+      for (int cap = ConeaJsonEncoder.MIN_LINE_BYTES; cap <= full.length + 8; cap++) {
+        byte[] line = encoder(context, cap).encode(event);
+        assertThat(line.length).as("cap %d", cap).isLessThanOrEqualTo(cap);
+        JsonNode node = LogCapture.checkLine(line);
+        if (node.has("truncated")) {
+          truncatedLines++;
+          assertThat(line.length).as("cap %d", cap).isLessThan(full.length);
+        } else {
+          assertThat(line).as("cap %d", cap).isEqualTo(full);
+        }
+      }
+      assertThat(truncatedLines).isGreaterThan(0);
+    }
+
+    private ConeaJsonEncoder encoder(LoggerContext context, int maxLineBytes) {
+      ConeaJsonEncoder encoder = new ConeaJsonEncoder(name -> null);
+      encoder.setContext(context);
+      encoder.setMaxLineBytes(maxLineBytes);
+      encoder.setIncludeMdcKeys("tenant");
+      encoder.setIncludeThread(true);
+      encoder.start();
+      assertThat(encoder.isStarted()).isTrue();
+      return encoder;
     }
   }
 

@@ -88,7 +88,8 @@ class JsonWriterTest {
   void cutsAtTheLineBudgetWithoutSplittingAnEscapeOrACharacter() {
     String value = "a\n\u0001é日\uD83D\uDE00\u2028\"b".repeat(3);
     String full = roundTrip(value, 1000);
-    int smallest = "{\"v\":".length() + JsonWriter.MIN_VALUE_BYTES;
+    // The name, the smallest value and the closing brace.
+    int smallest = "{\"v\":".length() + JsonWriter.MIN_VALUE_BYTES + 1;
     for (int end = smallest; end < 200; end++) {
       JsonWriter writer = new JsonWriter(end + 16);
       writer.reset(end);

@@ -130,30 +130,40 @@ final class LogCapture implements AutoCloseable {
    * holding no raw carriage return or JavaScript line terminator, and parses it.
    */
   static JsonNode checkLine(byte[] line) {
-    assertThat(line.length).isGreaterThan(1);
-    assertThat(line[line.length - 1]).as("ends with a newline").isEqualTo((byte) '\n');
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(line))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw new AssertionError("line is not valid UTF-8", e);
+    int last = line.length - 1;
+    if (last < 1 || line[last] != '\n') {
+      throw new AssertionError("line does not end with a newline: " + text(line));
     }
-    assertThat(text.substring(0, text.length() - 1))
-        .as("no raw line break inside the line")
-        .doesNotContain("\n", "\r", "\u2028", "\u2029");
+    for (int i = 0; i < last; i++) {
+      boolean lineTerminator =
+          line[i] == (byte) 0xE2
+              && i + 2 < last
+              && line[i + 1] == (byte) 0x80
+              && (line[i + 2] == (byte) 0xA8 || line[i + 2] == (byte) 0xA9);
+      if (line[i] == '\n' || line[i] == '\r' || lineTerminator) {
+        throw new AssertionError("raw line break at byte " + i + ": " + text(line));
+      }
+    }
+    try {
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(line));
+    } catch (CharacterCodingException e) {
+      throw new AssertionError("line is not valid UTF-8: " + text(line), e);
+    }
     try {
       JsonNode node = STRICT_JSON.readTree(line);
       assertThat(node.isObject()).as("line is a JSON object").isTrue();
       return node;
     } catch (IOException e) {
-      throw new UncheckedIOException("not strict JSON: " + text, e);
+      throw new UncheckedIOException("not strict JSON: " + text(line), e);
     }
+  }
+
+  private static String text(byte[] line) {
+    return new String(line, StandardCharsets.UTF_8);
   }
 
   static List<String> fieldNames(JsonNode node) {
