@@ -2,6 +2,8 @@ package io.conea.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conea.metrics.ConeaMetrics;
+import io.conea.metrics.PrometheusMetrics;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
@@ -61,6 +63,26 @@ class OpenTelemetryExemplarsTest {
     try (Scope scope = Span.wrap(unsampled).makeCurrent()) {
       assertThat(exemplars.getCurrentTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
       assertThat(exemplars.isCurrentSpanSampled()).isFalse();
+    }
+  }
+
+  @Test
+  void prometheusMetricsWiredWithItShowsTheRequestTraceIdAsExemplar() {
+    try (PrometheusMetrics prometheus = PrometheusMetrics.create(OpenTelemetryExemplars.create())) {
+      ConeaMetrics metrics =
+          ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+      HttpServerTracing tracing =
+          HttpServerTracing.builder(telemetry.api(), metrics)
+              .routes(RouteTemplates.of("/api/v1/ai/chat"))
+              .build();
+      TracedRequest traced =
+          tracing.start(new FakeRequest("POST", "/api/v1/ai/chat", null), FakeRequest.ACCESSOR);
+      traced.end(200, null, null);
+
+      assertThat(prometheus.registry().scrape(TestTelemetry.OPENMETRICS))
+          .contains(
+              "http_requests_total{endpoint=\"/api/v1/ai/chat\",method=\"POST\",status=\"200\"} 1")
+          .contains("trace_id=\"" + traced.span().getSpanContext().getTraceId() + "\"");
     }
   }
 }

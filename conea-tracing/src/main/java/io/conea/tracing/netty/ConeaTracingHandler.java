@@ -95,9 +95,18 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
     super.channelInactive(ctx);
   }
 
-  /** Ends the requests still in flight when the handler leaves the pipeline. */
+  /**
+   * Ends the requests still in flight when the handler leaves the pipeline (after a protocol
+   * upgrade, say); the connection stays counted until it closes.
+   */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    if (counted && ctx.channel().isActive()) {
+      counted = false;
+      endPending();
+      ctx.channel().closeFuture().addListener(future -> tracing.connectionClosed());
+      return;
+    }
     closed();
   }
 
@@ -171,15 +180,19 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   }
 
   private void closed() {
+    endPending();
+    if (counted) {
+      counted = false;
+      tracing.connectionClosed();
+    }
+  }
+
+  private void endPending() {
     TracedRequest request;
     while ((request = pending.pollFirst()) != null) {
       request.endConnectionClosed();
     }
     reading = null;
-    if (counted) {
-      counted = false;
-      tracing.connectionClosed();
-    }
   }
 
   private String peerAddress() {

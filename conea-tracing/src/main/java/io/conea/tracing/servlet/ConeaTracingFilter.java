@@ -33,9 +33,11 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A synchronous request ends when the chain returns. An asynchronous one ends once, when the
  * container completes it (after a completion, a timeout or an error), with the final status and the
- * whole duration. An exception from the chain is recorded as status 500 and an error span, then
- * rethrown unchanged. The route template comes from the {@link io.conea.tracing.RouteResolver},
- * else from Spring MVC's {@value #SPRING_BEST_MATCHING_PATTERN} request attribute.
+ * whole duration; a timeout or an error on the way counts as 500 unless the final status is already
+ * a 5xx, and marks the span as an error. An exception from the chain is recorded as status 500 and
+ * an error span, then rethrown unchanged. The route template comes from the {@link
+ * io.conea.tracing.RouteResolver}, else from Spring MVC's {@value #SPRING_BEST_MATCHING_PATTERN}
+ * request attribute.
  */
 public final class ConeaTracingFilter implements Filter {
 

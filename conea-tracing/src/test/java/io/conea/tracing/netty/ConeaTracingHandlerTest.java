@@ -310,6 +310,28 @@ class ConeaTracingHandlerTest {
   }
 
   @Test
+  void connectionStaysCountedAfterTheHandlerIsRemovedUntilItCloses() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      ConeaTracingHandler handler =
+          ConeaTracingHandler.create(HttpServerTracing.create(local.api(), local.metrics));
+      EmbeddedChannel channel = new EmbeddedChannel(handler);
+      channel.writeInbound(
+          new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/upgrade"));
+      channel.pipeline().remove(handler);
+      assertThat(local.finishedSpans()).hasSize(1); // the request in flight was ended
+      assertThat(TestTelemetry.sample(local.scrape(), "tcp_connections", "state=\"established\""))
+          .isEqualTo(1);
+      channel.close();
+      assertThat(TestTelemetry.sample(local.scrape(), "tcp_connections", "state=\"established\""))
+          .isEqualTo(0);
+      channel.finishAndReleaseAll();
+    } finally {
+      local.close();
+    }
+  }
+
+  @Test
   void interimContinueResponseDoesNotEndTheRequest() throws Exception {
     try (Socket socket = connect()) {
       send(socket, get("/continue"));
