@@ -107,6 +107,9 @@ public final class PrometheusMetrics implements AutoCloseable {
       @Nullable String acceptHeader,
       @Nullable String acceptEncodingHeader,
       @Nullable String queryString) {
+    if (queryString != null && !isDecodable(queryString)) {
+      return Scrape.error(400, "The query string is not validly URL-encoded.\n");
+    }
     Exchange exchange = new Exchange(acceptHeader, acceptEncodingHeader, queryString);
     try {
       handler.handleRequest(exchange);
@@ -114,6 +117,15 @@ public final class PrometheusMetrics implements AutoCloseable {
       exchange.fail(e);
     }
     return exchange.result();
+  }
+
+  private static boolean isDecodable(String queryString) {
+    try {
+      java.net.URLDecoder.decode(queryString, java.nio.charset.StandardCharsets.UTF_8);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** Returns a handler for the JDK's {@code com.sun.net.httpserver.HttpServer}. */
