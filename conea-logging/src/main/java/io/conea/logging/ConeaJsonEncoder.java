@@ -5,11 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.encoder.EncoderBase;
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -117,8 +113,8 @@ import org.slf4j.event.KeyValuePair;
  * stopped; a stopped encoder encodes every event as an empty array. Encoding never throws: a value
  * whose {@code toString()} throws is replaced by a marker, and any other failure yields a reduced
  * line with timestamp, level and message; each kind of failure is reported once as a warning. One
- * encoder may be used by several appenders and threads at once; each thread reuses its own buffer,
- * so that encoding allocates little more than the returned array.
+ * encoder may be used by several appenders and threads at once; they reuse buffers from a small
+ * pool, so that encoding allocates little more than the returned array.
  */
 public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
 
@@ -137,12 +133,6 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
   private static final boolean OPEN_TELEMETRY_PRESENT = isOpenTelemetryPresent();
 
   private static final Pattern FIELD_NAME = Pattern.compile("[A-Za-z0-9_.@-]+");
-
-  private static final DateTimeFormatter SECOND_FORMAT =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss", Locale.ROOT);
-
-  // Quotes, the longest year LocalDateTime allows for a long millisecond value, ".SSSZ".
-  private static final int TIMESTAMP_VALUE_BYTES = 40;
 
   private static final byte[] EMPTY = new byte[0];
   private static final byte[] TRACE = quoted("trace");
@@ -306,7 +296,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     if (current == null || event == null) {
       return EMPTY;
     }
-    Scratch scratch = current.scratch.get();
+    Scratch scratch = current.scratches.take();
     JsonWriter w = scratch.writer;
     try {
       if (!writeFields(current, scratch, event, current.maxLineBytes - 1)) {
@@ -324,6 +314,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       return reducedLine(current, event, e);
     } finally {
       scratch.clear();
+      current.scratches.give(scratch);
     }
   }
 
@@ -336,7 +327,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     w.reset(end);
     w.beginObject();
 
-    if (w.name(s.names[Field.TIMESTAMP.ordinal()], TIMESTAMP_VALUE_BYTES)) {
+    if (w.name(s.names[Field.TIMESTAMP.ordinal()], Scratch.TIMESTAMP_VALUE_BYTES)) {
       scratch.writeTimestamp(event.getTimeStamp());
     }
     byte[] level = levelValue(event.getLevel());
@@ -640,11 +631,11 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
 
   private byte[] reducedLine(Settings s, ILoggingEvent event, Throwable failure) {
     try {
-      Scratch scratch = new Scratch(s);
+      Scratch scratch = new Scratch(s.maxLineBytes, s.maxStackTraceFrames);
       JsonWriter w = scratch.writer;
       w.reset(s.maxLineBytes - 1);
       w.beginObject();
-      if (w.name(s.names[Field.TIMESTAMP.ordinal()], TIMESTAMP_VALUE_BYTES)) {
+      if (w.name(s.names[Field.TIMESTAMP.ordinal()], Scratch.TIMESTAMP_VALUE_BYTES)) {
         scratch.writeTimestamp(event.getTimeStamp());
       }
       byte[] level = levelValue(event.getLevel());
@@ -832,7 +823,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     final int maxStackTraceFrames;
     final int maxLineBytes;
     final int truncatedEnd;
-    final ThreadLocal<Scratch> scratch;
+    final Scratch.Pool scratches;
 
     Settings(ConeaJsonEncoder encoder, String[] names, String[] mdcKeys, String service) {
       this.names = new byte[names.length][];
@@ -850,67 +841,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       this.maxLineBytes = encoder.maxLineBytes;
       // Kept back on a line that is too long: the newline and ,"truncated":true.
       this.truncatedEnd = maxLineBytes - 1 - (1 + this.names[Field.TRUNCATED.ordinal()].length + 4);
-      this.scratch = ThreadLocal.withInitial(() -> new Scratch(this));
-    }
-  }
-
-  /** One thread's reusable buffers. */
-  private static final class Scratch {
-    final JsonWriter writer;
-    final StackTraceWriter stackTraces;
-    final Object[] context = new Object[Field.CONTEXT_FIELDS];
-    // Start and length of each metadata name written on this line, to find duplicates.
-    int[] keys = new int[32];
-    int keyCount;
-    long cachedSecond = Long.MIN_VALUE;
-    final byte[] secondText = new byte[TIMESTAMP_VALUE_BYTES];
-    int secondTextLength;
-
-    Scratch(Settings settings) {
-      this.writer = new JsonWriter(settings.maxLineBytes);
-      this.stackTraces = new StackTraceWriter(settings.maxStackTraceFrames);
-    }
-
-    /** Records a metadata name written at {@code start}; false if the same bytes came before. */
-    boolean addKey(int start, int length) {
-      for (int i = 0; i < keyCount; i += 2) {
-        if (keys[i + 1] == length && writer.regionEquals(keys[i], start, length)) {
-          return false;
-        }
-      }
-      if (keyCount == keys.length) {
-        keys = Arrays.copyOf(keys, keys.length * 2);
-      }
-      keys[keyCount++] = start;
-      keys[keyCount++] = length;
-      return true;
-    }
-
-    void writeTimestamp(long epochMillis) {
-      long second = Math.floorDiv(epochMillis, 1000L);
-      int millis = (int) Math.floorMod(epochMillis, 1000L);
-      if (second != cachedSecond) {
-        String text = SECOND_FORMAT.format(LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC));
-        secondTextLength = text.length();
-        for (int i = 0; i < secondTextLength; i++) {
-          secondText[i] = (byte) text.charAt(i);
-        }
-        cachedSecond = second;
-      }
-      writer.raw('"');
-      writer.raw(secondText, 0, secondTextLength);
-      writer.raw('.');
-      writer.raw((char) ('0' + millis / 100));
-      writer.raw((char) ('0' + millis / 10 % 10));
-      writer.raw((char) ('0' + millis % 10));
-      writer.raw('Z');
-      writer.raw('"');
-      writer.endRawValue();
-    }
-
-    void clear() {
-      Arrays.fill(context, null);
-      keyCount = 0;
+      this.scratches = new Scratch.Pool(maxLineBytes, maxStackTraceFrames);
     }
   }
 }
