@@ -87,13 +87,13 @@ import org.slf4j.event.KeyValuePair;
  *
  * <h2>Names that clash</h2>
  *
- * No line ever holds the same key twice. The schema wins: a key-value pair or MDC entry named like
- * a request field feeds that field and never reaches {@code metadata}, and every other name lives
- * inside {@code metadata}, apart from the top-level fields. A key-value pair beats the MDC entry of
- * the same name. Among key-value pairs, and inside {@code metadata}, the first occurrence of a name
- * wins and a later duplicate is dropped, which is reported once as a warning on Logback's status.
- * Names are compared as written, so two names that become equal after cutting to the value cap or
- * after surrogate repair count as duplicates too.
+ * No line ever holds the same key twice. Top-level keys come only from the schema: a key-value pair
+ * or MDC entry named like a request field sets that field (the key-value pair before the MDC entry)
+ * and never reaches {@code metadata}, and any other name, even {@code level} or {@code message},
+ * stays inside {@code metadata}. Inside {@code metadata}, and among key-value pairs named like a
+ * request field, the first occurrence of a name wins and a later duplicate is dropped, which is
+ * reported once as a warning on Logback's status. Names are compared as written, so two names that
+ * become equal after cutting to the value cap or after surrogate repair count as duplicates.
  *
  * <h2>Valid JSON for any input</h2>
  *
@@ -101,11 +101,11 @@ import org.slf4j.event.KeyValuePair;
  * line break; so are U+2028 and U+2029. A lone surrogate, which has no UTF-8 form, is replaced by
  * U+FFFD. A message longer than {@link #setMaxMessageLength}, a value or metadata name longer than
  * {@link #setMaxValueLength}, and a stack trace longer than {@link #setMaxStackTraceLength} are cut
- * and end with {@value JsonWriter#MARKER}; a cut never splits an escape sequence or a surrogate
- * pair. A line never exceeds {@link #setMaxLineBytes}, and one that fits is written whole. One that
- * does not fit is written again with room kept for the flag: where the room runs out, the string
- * being written is cut with the same marker, nothing more is added, the open objects are closed,
- * and {@code "truncated":true} ends the line, so that a cut line always says so.
+ * and end with {@code …[truncated]}; a cut never splits an escape sequence or a surrogate pair. A
+ * line never exceeds {@link #setMaxLineBytes}, and one that fits is written whole. One that does
+ * not fit is written again with room kept for the flag: where the room runs out, the string being
+ * written is cut with the same marker, nothing more is added, the open objects are closed, and
+ * {@code "truncated":true} ends the line, so that a cut line always says so.
  *
  * <h2>Failures and threads</h2>
  *

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.status.Status;
@@ -13,6 +14,7 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.context.Scope;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -21,6 +23,8 @@ import java.math.BigInteger;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -38,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.MDC;
 import org.slf4j.event.KeyValuePair;
 
@@ -647,6 +652,70 @@ class ConeaJsonEncoderTest {
         assertThat(capture.encoder.isStarted()).isFalse();
         return capture.statusMessages(Status.ERROR);
       }
+    }
+
+    private LoggerContext configureFromXml(String encoderSettings, Path file) throws Exception {
+      String xml =
+          "<configuration>\n"
+              + "  <appender name=\"FILE\" class=\"ch.qos.logback.core.FileAppender\">\n"
+              + "    <file>"
+              + file
+              + "</file>\n"
+              + "    <encoder class=\"io.conea.logging.ConeaJsonEncoder\">\n"
+              + encoderSettings
+              + "    </encoder>\n"
+              + "  </appender>\n"
+              + "  <root level=\"INFO\"><appender-ref ref=\"FILE\"/></root>\n"
+              + "</configuration>\n";
+      LoggerContext context = new LoggerContext();
+      context.setMDCAdapter(MDC.getMDCAdapter());
+      JoranConfigurator configurator = new JoranConfigurator();
+      configurator.setContext(context);
+      configurator.doConfigure(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+      return context;
+    }
+
+    @Test
+    void isConfiguredFromLogbackXmlLikeAnyEncoder(@TempDir Path directory) throws Exception {
+      Path file = directory.resolve("app.log");
+      LoggerContext context =
+          configureFromXml(
+              "      <service>conea-api</service>\n"
+                  + "      <includeMdcKeys>tenant</includeMdcKeys>\n"
+                  + "      <fieldNames>level=severity</fieldNames>\n"
+                  + "      <includeThread>true</includeThread>\n"
+                  + "      <maxLineBytes>2048</maxLineBytes>\n"
+                  + "      <maxMessageLength>5</maxMessageLength>\n",
+              file);
+      try {
+        MDC.put("tenant", "acme");
+        context.getLogger("app").atInfo().addKeyValue("tokens", 3).log("configured");
+      } finally {
+        MDC.clear();
+        context.stop();
+      }
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      assertThat(lines).hasSize(1);
+      JsonNode line = LogCapture.checkLine((lines.get(0) + "\n").getBytes(StandardCharsets.UTF_8));
+      assertThat(LogCapture.fieldNames(line))
+          .containsExactly("timestamp", "severity", "service", "message", "metadata", "thread");
+      assertThat(line.get("service").asText()).isEqualTo("conea-api");
+      assertThat(line.get("message").asText()).isEqualTo("confi" + MARKER);
+      assertThat(line.get("metadata").get("tenant").asText()).isEqualTo("acme");
+      assertThat(line.get("metadata").get("tokens").asInt()).isEqualTo(3);
+      assertThat(context.getStatusManager().getCopyOfStatusList())
+          .noneMatch(status -> status.getLevel() == Status.ERROR);
+    }
+
+    @Test
+    void reportsBadLogbackXmlSettingsOnTheStatus(@TempDir Path directory) throws Exception {
+      LoggerContext context =
+          configureFromXml("      <maxLineBytes>10</maxLineBytes>\n", directory.resolve("a.log"));
+      context.stop();
+      assertThat(context.getStatusManager().getCopyOfStatusList())
+          .filteredOn(status -> status.getLevel() == Status.ERROR)
+          .extracting(Status::getMessage)
+          .contains("ConeaJsonEncoder: maxLineBytes must be between 1024 and 1048576, was 10");
     }
 
     @Test
