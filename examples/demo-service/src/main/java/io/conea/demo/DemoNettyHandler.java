@@ -1,0 +1,128 @@
+package io.conea.demo;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves the demo's API from Netty. Answers that complete later are written from the event loop,
+ * and always in request order, so pipelined requests get their responses in the order they came.
+ */
+final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+  /** Counts requests being answered on all connections, so shutdown can wait for them. */
+  static final class InFlight {
+    private int count;
+
+    synchronized void begin() {
+      count++;
+    }
+
+    synchronized void end() {
+      if (--count == 0) {
+        notifyAll();
+      }
+    }
+
+    synchronized void awaitIdle(long timeoutMillis) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+      long left;
+      while (count > 0 && (left = deadline - System.nanoTime()) > 0) {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+    }
+  }
+
+  private record Pending(CompletableFuture<ApiResponse> answer, boolean keepAlive) {}
+
+  private final DemoApi api;
+  private final InFlight inFlight;
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+
+  DemoNettyHandler(DemoApi api, InFlight inFlight) {
+    this.api = api;
+    this.inFlight = inFlight;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    CompletableFuture<ApiResponse> answer;
+    if (!request.decoderResult().isSuccess()) {
+      answer = CompletableFuture.completedFuture(DemoApi.error(400, "malformed HTTP request"));
+      keepAlive = false;
+    } else {
+      QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+      int q = request.uri().indexOf('?');
+      ApiRequest apiRequest =
+          new ApiRequest(
+              request.method().name(),
+              uri.path(),
+              Queries.parse(q < 0 ? null : request.uri().substring(q + 1)),
+              name -> request.headers().get(name),
+              ByteBufUtil.getBytes(request.content()));
+      answer = api.handle(apiRequest);
+    }
+    inFlight.begin();
+    pending.add(new Pending(answer, keepAlive));
+    if (answer.isDone()) {
+      flush(ctx);
+    } else {
+      answer.whenComplete((response, failure) -> ctx.executor().execute(() -> flush(ctx)));
+    }
+  }
+
+  private void flush(ChannelHandlerContext ctx) {
+    boolean wrote = false;
+    while (!pending.isEmpty() && pending.peek().answer().isDone()) {
+      Pending next = pending.poll();
+      ApiResponse response =
+          next.answer().isCompletedExceptionally()
+              ? DemoApi.error(500, "internal error")
+              : next.answer().join();
+      FullHttpResponse http =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              HttpResponseStatus.valueOf(response.status()),
+              Unpooled.wrappedBuffer(response.body()));
+      http.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
+      if (response.contentEncoding() != null) {
+        http.headers().set(HttpHeaderNames.CONTENT_ENCODING, response.contentEncoding());
+      }
+      HttpUtil.setContentLength(http, response.body().length);
+      HttpUtil.setKeepAlive(http, next.keepAlive());
+      ctx.write(http).addListener(done -> inFlight.end());
+      wrote = true;
+    }
+    if (wrote) {
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    // Answers still pending will never be written: they no longer count as in flight.
+    while (!pending.isEmpty()) {
+      pending.poll();
+      inFlight.end();
+    }
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}
