@@ -227,6 +227,10 @@ final class JsonWriter {
     }
     int n = s.length();
     for (int i = 0; i < n && !stringCut; i++) {
+      i = appendPlain(s, i, n);
+      if (i == n) {
+        return;
+      }
       char c = s.charAt(i);
       if (c < 0x80) {
         appendAscii(c);
@@ -245,6 +249,29 @@ final class JsonWriter {
         appendNonAscii(c);
       }
     }
+  }
+
+  /**
+   * Copies the run of ASCII characters that need no escape starting at {@code from}, as far as it
+   * stays clear of both limits with room for the marker; returns where the run stopped.
+   */
+  private int appendPlain(CharSequence s, int from, int n) {
+    int room = Math.min(stringMaxChars - stringChars, end - depth - 1 - MARKER_BYTES.length - pos);
+    int limit = room <= 0 ? from : (int) Math.min(n, (long) from + room);
+    int i = from;
+    while (i < limit) {
+      char c = s.charAt(i);
+      if (c >= 0x80 || ASCII_LENGTH[c] != 1) {
+        break;
+      }
+      buf[pos++] = (byte) c;
+      i++;
+    }
+    if (i > from) {
+      stringChars += i - from;
+      stringSafePos = pos;
+    }
+    return i;
   }
 
   /** Appends one character of the current string; a surrogate here is always lone. */
