@@ -111,10 +111,11 @@ import org.slf4j.event.KeyValuePair;
  *
  * Invalid settings are reported as errors by {@link #start()}, which then leaves the encoder
  * stopped; a stopped encoder encodes every event as an empty array. Encoding never throws: a value
- * whose {@code toString()} throws is replaced by a marker, and any other failure yields a reduced
- * line with timestamp, level and message; each kind of failure is reported once as a warning. One
- * encoder may be used by several appenders and threads at once; they reuse buffers from a small
- * pool, so that encoding allocates little more than the returned array.
+ * whose {@code toString()} throws is replaced by a marker, an event whose MDC cannot be read is
+ * written without it, and any other failure yields a reduced line with timestamp, level and
+ * message; each kind of failure is reported once as a warning. One encoder may be used by several
+ * appenders and threads at once; they reuse buffers from a small pool, so that encoding allocates
+ * little more than the returned array.
  */
 public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
 
@@ -151,6 +152,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
   private static final int DUPLICATE_NAME = 4;
   private static final int SPAN_FAILED = 8;
   private static final int ENCODING_FAILED = 16;
+  private static final int MDC_FAILED = 32;
 
   private final Function<String, String> environment;
   private final AtomicInteger reported = new AtomicInteger();
@@ -341,10 +343,7 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
 
     List<KeyValuePair> pairs = event.getKeyValuePairs();
     int metadataPairs = collectContextPairs(pairs, scratch.context);
-    Map<String, String> mdc = event.getMDCPropertyMap();
-    if (mdc == null) {
-      mdc = Collections.emptyMap();
-    }
+    Map<String, String> mdc = mdc(event);
 
     Object span = currentSpan();
     if (span != null) {
@@ -413,6 +412,18 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       reportDuplicate(pair.key);
     }
     return 0;
+  }
+
+  /** The event's MDC; empty if it has none or cannot give it. */
+  private Map<String, String> mdc(ILoggingEvent event) {
+    try {
+      Map<String, String> mdc = event.getMDCPropertyMap();
+      return mdc != null ? mdc : Collections.emptyMap();
+    } catch (RuntimeException e) {
+      // A LoggingEvent made for a LoggerContext without an MDC adapter throws here.
+      reportOnce(MDC_FAILED, "Reading an event's MDC failed; wrote the event without it", e);
+      return Collections.emptyMap();
+    }
   }
 
   private static Object contextValue(Scratch scratch, Map<String, String> mdc, Field field) {

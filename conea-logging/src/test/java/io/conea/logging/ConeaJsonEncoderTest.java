@@ -615,7 +615,7 @@ class ConeaJsonEncoderTest {
                 null,
                 null) {
               @Override
-              public Map<String, String> getMDCPropertyMap() {
+              public List<KeyValuePair> getKeyValuePairs() {
                 throw new IllegalStateException("broken event");
               }
             };
@@ -625,6 +625,28 @@ class ConeaJsonEncoderTest {
             .isEqualTo("[encoding failed: java.lang.IllegalStateException] pattern {}");
         assertThat(capture.warnings())
             .filteredOn(message -> message.contains("Encoding a log event failed"))
+            .hasSize(1);
+      }
+    }
+
+    @Test
+    void writesTheEventWithoutMdcWhenTheEventCannotGiveIt() {
+      LoggerContext withoutMdcAdapter = new LoggerContext();
+      try (LogCapture capture = LogCapture.create()) {
+        LoggingEvent event =
+            new LoggingEvent(
+                getClass().getName(),
+                withoutMdcAdapter.getLogger("x"),
+                Level.INFO,
+                "no mdc",
+                null,
+                null);
+        event.addKeyValuePair(new KeyValuePair("user_id", "u1"));
+        JsonNode line = LogCapture.checkLine(capture.encoder.encode(event));
+        assertThat(line.get("message").asText()).isEqualTo("no mdc");
+        assertThat(line.get("user_id").asText()).isEqualTo("u1");
+        assertThat(capture.warnings())
+            .filteredOn(message -> message.contains("Reading an event's MDC failed"))
             .hasSize(1);
       }
     }
