@@ -181,9 +181,10 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
   }
 
   /**
-   * Sets the value of the {@code service} field. Default: the environment variable {@value
-   * #SERVICE_ENV}, else the system property {@value #SERVICE_PROPERTY}, else no {@code service}
-   * field. A blank value counts as not set.
+   * Sets the value of the {@code service} field. Default: the system property {@value
+   * #SERVICE_PROPERTY}, else the environment variable {@value #SERVICE_ENV}, else no {@code
+   * service} field; the same order as OpenTelemetry's autoconfiguration, so logs and traces name
+   * the service alike. A blank value counts as not set.
    */
   public void setService(String service) {
     this.service = service;
@@ -703,13 +704,13 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     if (service != null && !service.isBlank()) {
       return service;
     }
-    String fromEnvironment = environment.apply(SERVICE_ENV);
-    if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-      return fromEnvironment;
-    }
     String fromProperty = System.getProperty(SERVICE_PROPERTY);
     if (fromProperty != null && !fromProperty.isBlank()) {
       return fromProperty;
+    }
+    String fromEnvironment = environment.apply(SERVICE_ENV);
+    if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+      return fromEnvironment;
     }
     return null;
   }

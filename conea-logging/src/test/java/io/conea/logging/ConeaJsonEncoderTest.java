@@ -323,7 +323,7 @@ class ConeaJsonEncoderTest {
     }
 
     @Test
-    void takesTheServiceFromSettingThenEnvironmentThenSystemProperty() {
+    void takesTheServiceFromSettingThenSystemPropertyThenEnvironment() {
       LoggerContext context = new LoggerContext();
       LoggingEvent event = event(context, Level.INFO, "m");
       String previous = System.getProperty(ConeaJsonEncoder.SERVICE_PROPERTY);
@@ -333,11 +333,12 @@ class ConeaJsonEncoderTest {
         ConeaJsonEncoder configured = new ConeaJsonEncoder(env::get);
         configured.setService("configured");
         assertThat(service(configured, event)).isEqualTo("configured");
-        assertThat(service(new ConeaJsonEncoder(env::get), event)).isEqualTo("from-env");
+        assertThat(service(new ConeaJsonEncoder(env::get), event)).isEqualTo("from-property");
         ConeaJsonEncoder blank = new ConeaJsonEncoder(name -> " ");
         blank.setService("");
         assertThat(service(blank, event)).isEqualTo("from-property");
         System.clearProperty(ConeaJsonEncoder.SERVICE_PROPERTY);
+        assertThat(service(new ConeaJsonEncoder(env::get), event)).isEqualTo("from-env");
         assertThat(service(new ConeaJsonEncoder(name -> null), event)).isNull();
       } finally {
         if (previous == null) {
