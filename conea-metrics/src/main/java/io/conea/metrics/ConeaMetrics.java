@@ -337,18 +337,7 @@ public final class ConeaMetrics implements AutoCloseable {
       requireNonNull(routeTemplates, "routeTemplates");
       List<String> checked = new ArrayList<>(routeTemplates.length);
       for (String route : routeTemplates) {
-        requireNonNull(route, "route template");
-        if (route.isBlank()) {
-          throw new IllegalArgumentException("route templates must not be blank");
-        }
-        if (route.length() > LabelCache.MAX_VALUE_LENGTH) {
-          throw new IllegalArgumentException(
-              "route templates must be at most "
-                  + LabelCache.MAX_VALUE_LENGTH
-                  + " characters, but one has "
-                  + route.length());
-        }
-        checked.add(route);
+        checked.add(HttpServerMetrics.checkRoute(route));
       }
       this.routes = List.copyOf(checked);
       return this;

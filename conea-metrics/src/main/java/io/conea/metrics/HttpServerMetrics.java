@@ -1,10 +1,13 @@
 package io.conea.metrics;
 
+import static java.util.Objects.requireNonNull;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -83,6 +86,40 @@ public final class HttpServerMetrics {
     for (String route : routes) {
       endpoints.reserve(route, new Endpoint(route));
     }
+  }
+
+  /**
+   * Declares route templates after start-up, for instrumentation that learns them from the
+   * application (conea-tracing's route templates do): like {@link ConeaMetrics.Builder#routes},
+   * each keeps its own {@code endpoint} value and never counts against the cap, so unmatched
+   * traffic can never crowd it out. Declaring a template twice is harmless.
+   *
+   * @throws IllegalArgumentException if a template is blank or longer than 256 characters
+   */
+  public void declareRoutes(Collection<String> routeTemplates) {
+    requireNonNull(routeTemplates, "routeTemplates");
+    for (String route : routeTemplates) {
+      checkRoute(route);
+    }
+    for (String route : routeTemplates) {
+      endpoints.reserve(route, new Endpoint(route));
+    }
+  }
+
+  /** Validates one route template at configuration time. */
+  static String checkRoute(String route) {
+    requireNonNull(route, "route template");
+    if (route.isBlank()) {
+      throw new IllegalArgumentException("route templates must not be blank");
+    }
+    if (route.length() > LabelCache.MAX_VALUE_LENGTH) {
+      throw new IllegalArgumentException(
+          "route templates must be at most "
+              + LabelCache.MAX_VALUE_LENGTH
+              + " characters, but one has "
+              + route.length());
+    }
+    return route;
   }
 
   /**

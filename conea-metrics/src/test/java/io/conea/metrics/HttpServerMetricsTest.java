@@ -188,6 +188,38 @@ class HttpServerMetricsTest {
   }
 
   @Test
+  void routesDeclaredAfterTheCapFilledStillKeepTheirOwnEndpoint() {
+    HttpServerMetrics http = builder().maxEndpoints(3).build().http();
+    for (String scanned : new String[] {"/admin", "/wp-login.php", "/.env", "/cgi-bin/x"}) {
+      http.record("GET", null, scanned, 401, MS);
+    }
+
+    http.declareRoutes(java.util.List.of(USER));
+    http.declareRoutes(java.util.List.of(USER));
+    http.record("GET", USER, "/api/v1/users/7", 200, MS);
+
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(
+            samples.value(
+                "http_requests_total", "method", "GET", "endpoint", USER, "status", "200"))
+        .isEqualTo(1);
+    assertThat(samples.sum("http_requests_total")).isEqualTo(5);
+  }
+
+  @Test
+  void declaringABlankOrOverLongRouteFailsWithItsReason() {
+    HttpServerMetrics http = http();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> http.declareRoutes(java.util.List.of(" ")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("route templates must not be blank");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> http.declareRoutes(java.util.List.of("/" + "a".repeat(300))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most 256 characters");
+  }
+
+  @Test
   void endpointsPastTheCapCollapseIntoOtherWithOneWarning() {
     HttpServerMetrics http = builder().maxEndpoints(3).build().http();
     try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
