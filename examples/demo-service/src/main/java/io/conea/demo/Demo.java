@@ -160,6 +160,7 @@ final class Demo implements AutoCloseable {
     }
     tracing.close();
     metrics.close();
+    prometheus.close();
     log.info("conea demo service stopped");
   }
 }
