@@ -126,12 +126,20 @@ class PrometheusConfigTest {
   }
 
   @Test
-  void localConfigurationScrapesTheDemoServiceAsConeaApi() {
+  void localConfigurationScrapesBothDemoPortsButKeepsOneCopyOfTheSeries() {
     JsonNode local = Assets.yaml(LOCAL);
 
     assertThat(jobNames(local)).containsExactly("conea-api");
-    JsonNode targets = job(local, "conea-api").at("/static_configs/0/targets");
-    assertThat(targets.get(0).asText()).isEqualTo("127.0.0.1:8080");
+    JsonNode job = job(local, "conea-api");
+    assertThat(job.at("/static_configs/0/targets"))
+        .extracting(JsonNode::asText)
+        .containsExactly("127.0.0.1:8080", "127.0.0.1:8081");
+    // Both ports serve one registry: the Netty port's series are dropped, its "up" is kept.
+    JsonNode drop = job.at("/metric_relabel_configs/0");
+    assertThat(drop.path("action").asText()).isEqualTo("drop");
+    assertThat(drop.at("/source_labels/0").asText()).isEqualTo("instance");
+    assertThat("127.0.0.1:8081").matches(drop.path("regex").asText());
+    assertThat("127.0.0.1:8080").doesNotMatch(drop.path("regex").asText());
     assertThat(local.path("global")).isEqualTo(Assets.yaml(CLUSTER).path("global"));
   }
 
