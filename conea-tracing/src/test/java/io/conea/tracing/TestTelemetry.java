@@ -78,6 +78,17 @@ public final class TestTelemetry {
     return spans.getFinishedSpanItems();
   }
 
+  /** Waits until at least {@code count} spans have finished, then returns all finished spans. */
+  public List<SpanData> awaitSpans(int count) throws InterruptedException {
+    Await.until(() -> spans.getFinishedSpanItems().size() >= count);
+    return spans.getFinishedSpanItems();
+  }
+
+  /** Returns the value of {@code tcp_connections{state="established"}}. */
+  public double established() {
+    return sample(scrape(), "tcp_connections", "state=\"established\"");
+  }
+
   public String scrape() {
     return registry.scrape();
   }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conea.tracing.Await;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.Mutations;
 import io.conea.tracing.RouteTemplates;
@@ -52,7 +53,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,25 +158,6 @@ class ConeaTracingHandlerTest {
     return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   }
 
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 5 seconds");
-      }
-      Thread.sleep(5);
-    }
-  }
-
-  private static List<SpanData> awaitSpans(int count) throws InterruptedException {
-    await(() -> telemetry.finishedSpans().size() >= count);
-    return telemetry.finishedSpans();
-  }
-
-  private static double established() {
-    return TestTelemetry.sample(telemetry.scrape(), "tcp_connections", "state=\"established\"");
-  }
-
   @Test
   void keepAliveRequestsEachGetTheirOwnSpanAndParent() throws Exception {
     try (Socket socket = connect()) {
@@ -191,7 +172,7 @@ class ConeaTracingHandlerTest {
               + " 00-22222222222222222222222222222222-2222222222222222-01\r\n\r\n");
       readUntil(socket, r -> count(r, "trace=") == 1);
     }
-    List<SpanData> spans = awaitSpans(2);
+    List<SpanData> spans = telemetry.awaitSpans(2);
     assertThat(spans)
         .extracting(SpanData::getTraceId)
         .containsExactly("11111111111111111111111111111111", "22222222222222222222222222222222");
@@ -209,7 +190,7 @@ class ConeaTracingHandlerTest {
       send(socket, get("/api/v1/users/1") + get("/api/v1/users/2") + get("/status/404"));
       responses = readUntil(socket, r -> count(r, "HTTP/1.1 ") == 3 && r.endsWith("status"));
     }
-    List<SpanData> spans = awaitSpans(3);
+    List<SpanData> spans = telemetry.awaitSpans(3);
     assertThat(spans)
         .extracting(s -> s.getAttributes().get(AttributeKey.stringKey("url.path")))
         .containsExactly("/api/v1/users/1", "/api/v1/users/2", "/status/404");
@@ -224,7 +205,7 @@ class ConeaTracingHandlerTest {
           .contains("/api/v1/users/" + (i + 1) + " trace=" + traceId + " mdc=" + traceId);
       assertThat(responses).contains("trace=" + traceId);
     }
-    await(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 2);
+    Await.until(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 2);
     assertThat(leaks).isEmpty();
   }
 
@@ -236,7 +217,7 @@ class ConeaTracingHandlerTest {
       response = readUntil(socket, r -> r.endsWith("0\r\n\r\n"));
     }
     assertThat(response).contains("transfer-encoding: chunked").contains("part-2");
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isEqualTo(200L);
     // Three chunks 30 ms apart: the span covers the whole response, not just its headers.
@@ -256,12 +237,12 @@ class ConeaTracingHandlerTest {
               + get("/status/200"));
       readUntil(socket, r -> count(r, "HTTP/1.1 ") == 4 && r.endsWith("status"));
     }
-    List<SpanData> spans = awaitSpans(4);
+    List<SpanData> spans = telemetry.awaitSpans(4);
     assertThat(spans)
         .extracting(s -> s.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .containsExactly(200L, 204L, 304L, 200L);
     assertThat(spans.get(0).getName()).isEqualTo("HEAD /api/v1/users/{id}");
-    await(() -> telemetry.requests("HEAD", "/api/v1/users/{id}", "200") >= 1);
+    Await.until(() -> telemetry.requests("HEAD", "/api/v1/users/{id}", "200") >= 1);
   }
 
   @Test
@@ -269,15 +250,15 @@ class ConeaTracingHandlerTest {
     double before = telemetry.requests("GET", "/never", "500");
     try (Socket socket = connect()) {
       send(socket, get("/never"));
-      await(() -> seen.stream().anyMatch(s -> s.startsWith("/never")));
+      Await.until(() -> seen.stream().anyMatch(s -> s.startsWith("/never")));
     }
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
         .isEqualTo("connection_closed");
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isNull();
-    await(() -> telemetry.requests("GET", "/never", "500") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/never", "500") == before + 1);
   }
 
   @Test
@@ -287,26 +268,26 @@ class ConeaTracingHandlerTest {
       send(socket, get("/headers-only"));
       readUntil(socket, r -> r.contains("\r\n\r\n"));
     }
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isEqualTo(200L);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
         .isEqualTo("connection_closed");
-    await(() -> telemetry.requests("GET", "/headers-only", "200") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/headers-only", "200") == before + 1);
   }
 
   @Test
   void establishedConnectionsAreCountedWhileOpen() throws Exception {
-    await(() -> established() == 0);
+    Await.until(() -> telemetry.established() == 0);
     try (Socket first = connect();
         Socket second = connect()) {
       send(first, get("/api/v1/users/1"));
       send(second, get("/api/v1/users/2"));
       readUntil(first, r -> r.contains("trace="));
       readUntil(second, r -> r.contains("trace="));
-      assertThat(established()).isEqualTo(2);
+      assertThat(telemetry.established()).isEqualTo(2);
     }
-    await(() -> established() == 0);
+    Await.until(() -> telemetry.established() == 0);
   }
 
   @Test
@@ -320,11 +301,9 @@ class ConeaTracingHandlerTest {
           new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/upgrade"));
       channel.pipeline().remove(handler);
       assertThat(local.finishedSpans()).hasSize(1); // the request in flight was ended
-      assertThat(TestTelemetry.sample(local.scrape(), "tcp_connections", "state=\"established\""))
-          .isEqualTo(1);
+      assertThat(local.established()).isEqualTo(1);
       channel.close();
-      assertThat(TestTelemetry.sample(local.scrape(), "tcp_connections", "state=\"established\""))
-          .isEqualTo(0);
+      assertThat(local.established()).isEqualTo(0);
       channel.finishAndReleaseAll();
     } finally {
       local.close();
@@ -337,7 +316,7 @@ class ConeaTracingHandlerTest {
       send(socket, get("/continue"));
       readUntil(socket, r -> count(r, "HTTP/1.1 ") == 2 && r.endsWith("status"));
     }
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isEqualTo(201L);
   }

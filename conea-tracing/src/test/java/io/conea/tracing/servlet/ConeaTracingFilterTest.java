@@ -3,6 +3,7 @@ package io.conea.tracing.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.conea.metrics.ConeaMetrics;
+import io.conea.tracing.Await;
 import io.conea.tracing.Blackhole;
 import io.conea.tracing.ConeaTracing;
 import io.conea.tracing.HttpServerTracing;
@@ -34,7 +35,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -144,21 +144,6 @@ class ConeaTracingFilterTest {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 5 seconds");
-      }
-      Thread.sleep(5);
-    }
-  }
-
-  private static List<SpanData> awaitSpans(int count) throws InterruptedException {
-    await(() -> telemetry.finishedSpans().size() >= count);
-    return telemetry.finishedSpans();
-  }
-
   @Test
   void synchronousRequestIsTracedCountedAndCorrelated() throws Exception {
     double before = telemetry.requests("GET", "/api/v1/users/{id}", "200");
@@ -166,7 +151,7 @@ class ConeaTracingFilterTest {
         get("/api/v1/users/42?page=1", "X-User-Id", "user_123", "User-Agent", "filter-test");
 
     assertThat(response.statusCode()).isEqualTo(200);
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(response.body())
         .isEqualTo(
             "trace_id="
@@ -186,7 +171,7 @@ class ConeaTracingFilterTest {
         .isEqualTo("1.1");
     assertThat(span.getAttributes().get(AttributeKey.stringKey("user_agent.original")))
         .isEqualTo("filter-test");
-    await(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 1);
     assertThat(leaks).isEmpty();
   }
 
@@ -197,7 +182,7 @@ class ConeaTracingFilterTest {
         "traceparent",
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
     assertThat(span.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
   }
@@ -208,13 +193,13 @@ class ConeaTracingFilterTest {
     HttpResponse<String> response = get("/fail");
 
     assertThat(response.statusCode()).isEqualTo(500);
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
         .isEqualTo("java.lang.IllegalStateException");
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isEqualTo(500L);
-    await(() -> telemetry.requests("GET", "/fail", "500") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/fail", "500") == before + 1);
     assertThat(seenByOuterFilter).isNotEmpty();
     assertThat(seenByOuterFilter.get(seenByOuterFilter.size() - 1))
         .isSameAs(thrownByServlet.get(thrownByServlet.size() - 1));
@@ -228,13 +213,13 @@ class ConeaTracingFilterTest {
 
     assertThat(response.statusCode()).isEqualTo(202);
     assertThat(response.body()).startsWith("async trace_id=");
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getName()).isEqualTo("GET");
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isEqualTo(202L);
     assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
         .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
-    await(() -> telemetry.requests("GET", "/async", "202") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/async", "202") == before + 1);
     Thread.sleep(50);
     assertThat(telemetry.finishedSpans()).hasSize(1);
     assertThat(response.body()).isEqualTo("async trace_id=" + span.getTraceId());
@@ -246,13 +231,13 @@ class ConeaTracingFilterTest {
     HttpResponse<String> response = get("/async-timeout");
 
     assertThat(response.statusCode()).isEqualTo(500);
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
         .isEqualTo("java.util.concurrent.TimeoutException");
     assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
         .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
-    await(() -> telemetry.requests("GET", "/async-timeout", "500") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/async-timeout", "500") == before + 1);
     Thread.sleep(50);
     assertThat(telemetry.finishedSpans()).hasSize(1);
   }
@@ -261,9 +246,9 @@ class ConeaTracingFilterTest {
   void springBestMatchingPatternIsTheRouteWhenNoTemplateMatches() throws Exception {
     get("/spring/abc");
 
-    SpanData span = awaitSpans(1).get(0);
+    SpanData span = telemetry.awaitSpans(1).get(0);
     assertThat(span.getName()).isEqualTo("GET /spring/{name}");
-    await(() -> telemetry.requests("GET", "/spring/{name}", "200") >= 1);
+    Await.until(() -> telemetry.requests("GET", "/spring/{name}", "200") >= 1);
   }
 
   @Test
@@ -272,7 +257,7 @@ class ConeaTracingFilterTest {
     for (int i = 0; i < 40; i++) {
       get(paths[i % paths.length], "X-User-Id", "u" + i, "X-Organization-Id", "o" + i);
     }
-    awaitSpans(40);
+    telemetry.awaitSpans(40);
     // The servlet reports what it sees when no tracing scope is active on the thread.
     HttpResponse<String> plain = get("/mdc-outside");
     assertThat(plain.body()).isEqualTo("{}");
