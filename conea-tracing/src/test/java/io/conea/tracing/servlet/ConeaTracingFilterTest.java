@@ -15,6 +15,8 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServlet;
@@ -60,6 +62,9 @@ class ConeaTracingFilterTest {
   private static final List<Throwable> seenByOuterFilter = new CopyOnWriteArrayList<>();
   private static final List<Throwable> thrownByServlet = new CopyOnWriteArrayList<>();
 
+  /** Paths whose asynchronous cycle completed, recorded after the tracing filter's listener ran. */
+  private static final List<String> completed = new CopyOnWriteArrayList<>();
+
   @BeforeAll
   static void startServer() throws Exception {
     telemetry = TestTelemetry.alwaysOn();
@@ -80,6 +85,7 @@ class ConeaTracingFilterTest {
   void reset() {
     telemetry.spans.reset();
     leaks.clear();
+    completed.clear();
   }
 
   /** Jetty with an observing filter outside the tracing filter, and the test servlet. */
@@ -103,6 +109,12 @@ class ConeaTracingFilterTest {
                     throw e;
                   } finally {
                     recordLeaks("exit");
+                    if (request.isAsyncStarted()) {
+                      // Registered after the tracing filter's listener, so called after it.
+                      request
+                          .getAsyncContext()
+                          .addListener(new CompletionRecorder(), request, response);
+                    }
                   }
                 }),
         "/*",
@@ -209,6 +221,7 @@ class ConeaTracingFilterTest {
   @Test
   void asyncRequestEndsOnceOnCompletionWithTheFinalStatusAndTrueDuration() throws Exception {
     double before = telemetry.requests("GET", "/async", "202");
+    double totalBefore = telemetry.totalRequests();
     HttpResponse<String> response = get("/async");
 
     assertThat(response.statusCode()).isEqualTo(202);
@@ -219,15 +232,17 @@ class ConeaTracingFilterTest {
         .isEqualTo(202L);
     assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
         .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
-    Await.until(() -> telemetry.requests("GET", "/async", "202") == before + 1);
-    Thread.sleep(50);
+    Await.until(() -> completed.contains("/async"));
     assertThat(telemetry.finishedSpans()).hasSize(1);
+    assertThat(telemetry.totalRequests()).isEqualTo(totalBefore + 1);
+    assertThat(telemetry.requests("GET", "/async", "202")).isEqualTo(before + 1);
     assertThat(response.body()).isEqualTo("async trace_id=" + span.getTraceId());
   }
 
   @Test
   void asyncTimeoutEndsOnceAsAnError() throws Exception {
     double before = telemetry.requests("GET", "/async-timeout", "500");
+    double totalBefore = telemetry.totalRequests();
     HttpResponse<String> response = get("/async-timeout");
 
     assertThat(response.statusCode()).isEqualTo(500);
@@ -237,9 +252,10 @@ class ConeaTracingFilterTest {
         .isEqualTo("java.util.concurrent.TimeoutException");
     assertThat(span.getEndEpochNanos() - span.getStartEpochNanos())
         .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
-    Await.until(() -> telemetry.requests("GET", "/async-timeout", "500") == before + 1);
-    Thread.sleep(50);
+    Await.until(() -> completed.contains("/async-timeout"));
     assertThat(telemetry.finishedSpans()).hasSize(1);
+    assertThat(telemetry.totalRequests()).isEqualTo(totalBefore + 1);
+    assertThat(telemetry.requests("GET", "/async-timeout", "500")).isEqualTo(before + 1);
   }
 
   @Test
@@ -324,6 +340,23 @@ class ConeaTracingFilterTest {
     List<Long> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
     return sorted.get(sorted.size() / 2);
+  }
+
+  /** Notes the path of each completed asynchronous request. */
+  private static final class CompletionRecorder implements AsyncListener {
+    @Override
+    public void onComplete(AsyncEvent event) {
+      completed.add(((HttpServletRequest) event.getSuppliedRequest()).getRequestURI());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {}
+
+    @Override
+    public void onError(AsyncEvent event) {}
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {}
   }
 
   /** The application: reports what it sees of the trace and the MDC. */
