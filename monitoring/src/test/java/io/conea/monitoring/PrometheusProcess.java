@@ -44,12 +44,12 @@ final class PrometheusProcess implements AutoCloseable {
   static PrometheusProcess start(Path config, Path dir, HttpClient http) throws IOException {
     Path prometheus = Tools.prometheus();
     int port = DemoProcess.freePort();
-    Path log = dir.resolve("prometheus.log");
+    Path log = Files.createTempFile(dir, "prometheus", ".log");
     Process process =
         new ProcessBuilder(
                 prometheus.toString(),
                 "--config.file=" + config,
-                "--storage.tsdb.path=" + Files.createDirectories(dir.resolve("data")),
+                "--storage.tsdb.path=" + Files.createTempDirectory(dir, "data"),
                 "--web.listen-address=127.0.0.1:" + port,
                 "--enable-feature=exemplar-storage",
                 "--log.level=warn")
@@ -81,6 +81,11 @@ final class PrometheusProcess implements AutoCloseable {
         "/api/v1/query_exemplars?query="
             + encode(expr)
             + String.format(Locale.ROOT, "&start=%.3f&end=%.3f", start, end));
+  }
+
+  /** The scrape targets, with their health and last error. */
+  Answer targets() {
+    return get("/api/v1/targets");
   }
 
   /** The alerts that are pending or firing now. */
