@@ -288,6 +288,21 @@ public final class HttpServerTracing {
       builder.setAttribute(HttpAttributes.HTTP_ROUTE, route);
     }
     Span span = builder.startSpan();
+    try {
+      addRecordedAttributes(span, request, accessor, rawMethod, method);
+    } catch (RuntimeException e) {
+      // The span has started: it must reach the caller so that the request's end ends it.
+      failures.report("reading request attributes of a started span", e);
+    }
+    return span;
+  }
+
+  private <R> void addRecordedAttributes(
+      Span span,
+      R request,
+      HttpServerRequestAccessor<R> accessor,
+      String rawMethod,
+      String method) {
     if (span.isRecording()) {
       if (method == OTHER_METHOD && rawMethod != null) {
         span.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, truncate(rawMethod, 64));
@@ -313,7 +328,6 @@ public final class HttpServerTracing {
         span.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, version);
       }
     }
-    return span;
   }
 
   static String spanName(String method, String route) {

@@ -18,8 +18,10 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.data.SpanData;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -523,6 +525,97 @@ class HttpServerTracingTest {
     }
     assertThat(fragile.instrumentationFailures()).isPositive();
     assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+  }
+
+  @Test
+  void accessorFailingAfterTheSpanStartedStillEndsTheSpanExactlyOnceAndWarnsOnce() {
+    Logger logger = (Logger) LoggerFactory.getLogger("io.conea.tracing");
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      List<Set<String>> failing =
+          List.of(
+              Set.of("query"),
+              Set.of("user-agent"),
+              Set.of("peerAddress"),
+              Set.of("protocol"),
+              Set.of("query", "peerAddress", "protocol"));
+      for (Set<String> parts : failing) {
+        telemetry.spans.reset();
+        long failuresBefore = tracing.instrumentationFailures();
+        double countedBefore = telemetry.requests("GET", "/api/v1/users/{id}", "200");
+
+        TracedRequest traced =
+            tracing.start(
+                new FakeRequest("GET", "/api/v1/users/1", "page=1").header("User-Agent", "ua"),
+                failingOnly(parts));
+        traced.end(200, null, null);
+
+        assertThat(telemetry.finishedSpans()).as("failing %s", parts).hasSize(1);
+        SpanData span = telemetry.finishedSpans().get(0);
+        assertThat(span.getSpanId()).isEqualTo(traced.span().getSpanContext().getSpanId());
+        assertThat(span.getName()).isEqualTo("GET /api/v1/users/{id}");
+        assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+            .isEqualTo(200L);
+        assertThat(tracing.instrumentationFailures()).isEqualTo(failuresBefore + 1);
+        assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200"))
+            .isEqualTo(countedBefore + 1);
+      }
+      assertThat(appender.list)
+          .filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .hasSize(1);
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
+
+  /** The fake request's accessor, except that the named parts throw. */
+  private static HttpServerRequestAccessor<FakeRequest> failingOnly(Set<String> parts) {
+    HttpServerRequestAccessor<FakeRequest> real = FakeRequest.ACCESSOR;
+    return new HttpServerRequestAccessor<>() {
+      private <T> T check(String part, T value) {
+        if (parts.contains(part)) {
+          throw new IllegalStateException(part);
+        }
+        return value;
+      }
+
+      @Override
+      public String method(FakeRequest request) {
+        return check("method", real.method(request));
+      }
+
+      @Override
+      public String path(FakeRequest request) {
+        return check("path", real.path(request));
+      }
+
+      @Override
+      public String query(FakeRequest request) {
+        return check("query", real.query(request));
+      }
+
+      @Override
+      public String scheme(FakeRequest request) {
+        return check("scheme", real.scheme(request));
+      }
+
+      @Override
+      public String protocol(FakeRequest request) {
+        return check("protocol", real.protocol(request));
+      }
+
+      @Override
+      public String peerAddress(FakeRequest request) {
+        return check("peerAddress", real.peerAddress(request));
+      }
+
+      @Override
+      public String get(FakeRequest request, String key) {
+        return check(key.toLowerCase(java.util.Locale.ROOT), real.get(request, key));
+      }
+    };
   }
 
   @Test
