@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code ai_model_requests_total{model,provider,status}}, status {@code success} or {@code
- *       error};
+ *       error}, exactly the guide's labels;
+ *   <li>{@code ai_model_errors_total{model,provider,error_type}}, one per failed call, by kind of
+ *       error (such as the exception's simple class name, see {@link #recordFailure}), so that the
+ *       guide's series keep their labels and the breakdown of errors is one query away;
  *   <li>{@code ai_tokens_total{model,provider,type}}, type {@code input} or {@code output}, so that
  *       {@code sum by (model)} is the real token total;
  *   <li>{@code ai_processing_duration_seconds{model,provider}}, a histogram with buckets suited to
@@ -25,11 +28,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code model} and {@code provider} come from user data, so each is capped at {@code
  * maxLabelValues} distinct values; the rest, and null or blank values, are recorded as {@value
- * ConeaMetrics#OTHER} with one warning. Obtain an instance from {@link ConeaMetrics#ai()}.
+ * ConeaMetrics#OTHER} with one warning; {@code error_type} is capped the same way. Every meter name
+ * has the same label keys in every series. Obtain an instance from {@link ConeaMetrics#ai()}.
  */
 public final class AiMetrics {
 
+  /** The {@code error_type} of failures recorded through {@link #record} without a kind. */
+  public static final String UNKNOWN_ERROR = "unknown";
+
   static final String REQUESTS = "ai.model.requests";
+  static final String ERRORS = "ai.model.errors";
   static final String TOKENS = "ai.tokens";
   static final String DURATION = "ai.processing.duration";
   static final String COST = "ai.cost";
@@ -37,6 +45,7 @@ public final class AiMetrics {
   static final String MODEL = "model";
   static final String PROVIDER = "provider";
   static final String TYPE = "type";
+  static final String ERROR_TYPE = "error_type";
 
   private static final Logger logger = LoggerFactory.getLogger(AiMetrics.class);
 
@@ -44,6 +53,7 @@ public final class AiMetrics {
   private final Duration[] buckets;
   private final LabelCache<Provider> providers;
   private final LabelCache<String> models;
+  private final LabelCache<String> errorTypes;
 
   AiMetrics(Registrations registrations, Duration[] buckets, int maxLabelValues) {
     this.registrations = registrations;
@@ -51,11 +61,15 @@ public final class AiMetrics {
     Problems problems = registrations.problems();
     this.providers = new LabelCache<>(PROVIDER, maxLabelValues, Provider::new, problems);
     this.models = new LabelCache<>(MODEL, maxLabelValues, m -> m, problems);
+    this.errorTypes = new LabelCache<>(ERROR_TYPE, maxLabelValues, t -> t, problems);
+    errorTypes.reserve(UNKNOWN_ERROR, UNKNOWN_ERROR);
   }
 
   /**
    * Records one model call. Never throws; negative token counts, durations and costs, and a
-   * non-finite cost, are reported once and not added.
+   * non-finite cost, are reported once and not added. A failure recorded here counts in {@code
+   * ai_model_errors_total} with {@code error_type} {@value #UNKNOWN_ERROR}; {@link #recordFailure}
+   * gives the kind.
    *
    * @param provider who serves the model, e.g. {@code openai}
    * @param model the model name, e.g. {@code gpt-4}
@@ -73,9 +87,60 @@ public final class AiMetrics {
       long inputTokens,
       long outputTokens,
       double costUsd) {
+    recordCall(
+        provider,
+        model,
+        success ? null : UNKNOWN_ERROR,
+        durationNanos,
+        inputTokens,
+        outputTokens,
+        costUsd);
+  }
+
+  /**
+   * Records one failed model call: as {@link #record} with {@code success} false, and with {@code
+   * errorType} as the {@code error_type} of {@code ai_model_errors_total}. Never throws; a null,
+   * blank or over-long error type, and new ones past the cap, are recorded as {@value
+   * ConeaMetrics#OTHER}.
+   *
+   * @param errorType a short, bounded name for the kind of error, such as the simple class name of
+   *     the exception ({@code SocketTimeoutException}) or a provider's error code
+   */
+  public void recordFailure(
+      @Nullable String provider,
+      @Nullable String model,
+      @Nullable String errorType,
+      long durationNanos,
+      long inputTokens,
+      long outputTokens,
+      double costUsd) {
+    recordCall(
+        provider,
+        model,
+        errorType == null ? ConeaMetrics.OTHER : errorType,
+        durationNanos,
+        inputTokens,
+        outputTokens,
+        costUsd);
+  }
+
+  /** {@code errorType} null means success. */
+  private void recordCall(
+      @Nullable String provider,
+      @Nullable String model,
+      @Nullable String errorType,
+      long durationNanos,
+      long inputTokens,
+      long outputTokens,
+      double costUsd) {
     try {
       ModelMeters meters = meters(provider, model);
-      (success ? meters.success : meters.error).increment();
+      if (errorType == null) {
+        meters.success.increment();
+      } else {
+        meters.error.increment();
+        meters.errors(errorTypes.get(errorType)).increment();
+      }
       if (durationNanos < 0) {
         invalid("AI duration", durationNanos);
         durationNanos = 0;
@@ -139,6 +204,7 @@ public final class AiMetrics {
   /** All meters of one (provider, model), registered together so that absent means zero. */
   private final class ModelMeters {
 
+    final Tags tags;
     final Counter success;
     final Counter error;
     final Counter inputTokens;
@@ -146,8 +212,11 @@ public final class AiMetrics {
     final Counter cost;
     final Timer duration;
 
+    /** By error type; bounded because the error types themselves are. */
+    final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
+
     ModelMeters(Provider provider, String model) {
-      Tags tags = Tags.of(MODEL, model, PROVIDER, provider.name);
+      tags = Tags.of(MODEL, model, PROVIDER, provider.name);
       String requests = "Total AI model requests";
       success =
           registrations.counter(REQUESTS, requests, null, tags.and(ConeaMetrics.STATUS, "success"));
@@ -158,6 +227,20 @@ public final class AiMetrics {
       outputTokens = registrations.counter(TOKENS, tokens, null, tags.and(TYPE, "output"));
       cost = registrations.counter(COST, "Total AI model cost in US dollars", "usd", tags);
       duration = registrations.timer(DURATION, "AI model processing latency", buckets, tags);
+    }
+
+    Counter errors(String errorType) {
+      Counter known = errors.get(errorType);
+      return known != null
+          ? known
+          : errors.computeIfAbsent(
+              errorType,
+              t ->
+                  registrations.counter(
+                      ERRORS,
+                      "Total failed AI model requests, by kind of error",
+                      null,
+                      tags.and(ERROR_TYPE, t)));
     }
   }
 }

@@ -211,4 +211,71 @@ class AiMetricsTest {
         .containsExactlyInAnyOrder("_OTHER", "gpt-4");
     assertThat(samples.sum("ai_model_requests_total")).isEqualTo(3);
   }
+
+  @Test
+  void failuresAreCountedByKindBesideTheGuidesStatusLabel() {
+    AiMetrics ai = builder().build().ai();
+    ai.recordFailure("openai", "gpt-4", "SocketTimeoutException", SECOND, 10, 0, 0);
+    ai.recordFailure("openai", "gpt-4", "SocketTimeoutException", SECOND, 10, 0, 0);
+    ai.record("openai", "gpt-4", false, SECOND, 0, 0, 0);
+    ai.record("openai", "gpt-4", true, SECOND, 0, 0, 0);
+
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(samples.labelKeys("ai_model_requests_total"))
+        .containsExactly(Set.of("model", "provider", "status"));
+    assertThat(samples.labelKeys("ai_model_errors_total"))
+        .containsExactly(Set.of("model", "provider", "error_type"));
+    assertThat(
+            samples.value(
+                "ai_model_requests_total",
+                "model",
+                "gpt-4",
+                "provider",
+                "openai",
+                "status",
+                "error"))
+        .isEqualTo(3);
+    assertThat(
+            samples.value(
+                "ai_model_errors_total",
+                "model",
+                "gpt-4",
+                "provider",
+                "openai",
+                "error_type",
+                "SocketTimeoutException"))
+        .isEqualTo(2);
+    assertThat(
+            samples.value(
+                "ai_model_errors_total",
+                "model",
+                "gpt-4",
+                "provider",
+                "openai",
+                "error_type",
+                AiMetrics.UNKNOWN_ERROR))
+        .isEqualTo(1);
+    assertThat(samples.sum("ai_model_errors_total")).isEqualTo(3);
+    assertThat(samples.comments()).contains("# TYPE ai_model_errors_total counter");
+  }
+
+  @Test
+  void errorTypesPastTheCapAreRecordedAsOther() {
+    AiMetrics ai = builder().maxLabelValues(2).build().ai();
+    try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
+      for (String type : List.of("A", "B", "C", "D")) {
+        ai.recordFailure("p", "m", type, SECOND, 0, 0, 0);
+      }
+      ai.recordFailure("p", "m", null, SECOND, 0, 0, 0);
+      ai.record("p", "m", false, SECOND, 0, 0, 0);
+
+      assertThat(log.warnings())
+          .singleElement()
+          .satisfies(w -> assertThat(w).contains("More than 2 distinct error_type values"));
+    }
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(samples.labelValues("ai_model_errors_total", "error_type"))
+        .containsExactlyInAnyOrder("A", "B", "_OTHER", AiMetrics.UNKNOWN_ERROR);
+    assertThat(samples.sum("ai_model_errors_total")).isEqualTo(6);
+  }
 }
