@@ -34,10 +34,10 @@ import java.util.concurrent.TimeoutException;
  * <p>A synchronous request ends when the chain returns. An asynchronous one ends once, when the
  * container completes it (after a completion, a timeout or an error), with the final status and the
  * whole duration; a timeout or an error on the way counts as 500 unless the final status is already
- * a 5xx, and marks the span as an error. An exception from the chain is recorded as status 500 and
- * an error span, then rethrown unchanged. The route template comes from the {@link
- * io.conea.tracing.RouteResolver}, else from Spring MVC's {@value #SPRING_BEST_MATCHING_PATTERN}
- * request attribute.
+ * a 5xx, and marks the span as an error. Anything thrown by the chain, checked exceptions thrown
+ * sneakily included, is recorded as status 500 and an error span, then rethrown unchanged. The
+ * route template comes from the {@link io.conea.tracing.RouteResolver}, else from Spring MVC's
+ * {@value #SPRING_BEST_MATCHING_PATTERN} request attribute.
  */
 public final class ConeaTracingFilter implements Filter {
 
@@ -83,7 +83,10 @@ public final class ConeaTracingFilter implements Filter {
     Throwable error = null;
     try (Scope scope = traced.makeCurrent()) {
       chain.doFilter(request, response);
-    } catch (IOException | ServletException | RuntimeException | Error e) {
+    } catch (Throwable e) {
+      // Throwable, not the declared types: a checked exception thrown sneakily (Lombok's
+      // @SneakyThrows, Kotlin) must not be counted as a success. Precise rethrow keeps the
+      // signature.
       error = e;
       throw e;
     } finally {

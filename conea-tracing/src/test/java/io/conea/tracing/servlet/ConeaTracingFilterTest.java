@@ -104,7 +104,7 @@ class ConeaTracingFilterTest {
                   recordLeaks("entry");
                   try {
                     chain.doFilter(request, response);
-                  } catch (IOException | RuntimeException e) {
+                  } catch (Throwable e) {
                     seenByOuterFilter.add(e);
                     throw e;
                   } finally {
@@ -214,6 +214,27 @@ class ConeaTracingFilterTest {
     Await.until(() -> telemetry.requests("GET", "/fail", "500") == before + 1);
     assertThat(seenByOuterFilter).isNotEmpty();
     assertThat(seenByOuterFilter.get(seenByOuterFilter.size() - 1))
+        .isSameAs(thrownByServlet.get(thrownByServlet.size() - 1));
+    assertThat(leaks).isEmpty();
+  }
+
+  @Test
+  void sneakilyThrownCheckedExceptionIsRecordedAs500AndRethrownUnchanged() throws Exception {
+    double before = telemetry.requests("GET", "/sneaky", "500");
+    double totalBefore = telemetry.totalRequests();
+    HttpResponse<String> response = get("/sneaky");
+
+    assertThat(response.statusCode()).isEqualTo(500);
+    SpanData span = telemetry.awaitSpans(1).get(0);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo(CheckedFailure.class.getName());
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(500L);
+    Await.until(() -> telemetry.requests("GET", "/sneaky", "500") == before + 1);
+    assertThat(telemetry.totalRequests()).isEqualTo(totalBefore + 1);
+    assertThat(seenByOuterFilter.get(seenByOuterFilter.size() - 1))
+        .isInstanceOf(CheckedFailure.class)
         .isSameAs(thrownByServlet.get(thrownByServlet.size() - 1));
     assertThat(leaks).isEmpty();
   }
@@ -342,6 +363,21 @@ class ConeaTracingFilterTest {
     return sorted.get(sorted.size() / 2);
   }
 
+  /** A checked exception that the servlet's signature does not declare. */
+  private static final class CheckedFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    CheckedFailure() {
+      super("undeclared checked exception");
+    }
+  }
+
+  /** Throws a checked exception past the compiler, as Lombok's @SneakyThrows does. */
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> void throwSneakily(Throwable failure) throws T {
+    throw (T) failure;
+  }
+
   /** Notes the path of each completed asynchronous request. */
   private static final class CompletionRecorder implements AsyncListener {
     @Override
@@ -383,6 +419,10 @@ class ConeaTracingFilterTest {
         IllegalStateException failure = new IllegalStateException("boom");
         thrownByServlet.add(failure);
         throw failure;
+      } else if (path.equals("/sneaky")) {
+        CheckedFailure failure = new CheckedFailure();
+        thrownByServlet.add(failure);
+        throwSneakily(failure);
       } else if (path.startsWith("/status/")) {
         response.setStatus(Integer.parseInt(path.substring("/status/".length())));
       } else if (path.equals("/async")) {
