@@ -6,7 +6,9 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SpanProcessor;
+import io.opentelemetry.semconv.ServiceAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Defaults</caption>
  *   <tr><th>property</th><th>default</th></tr>
- *   <tr><td>otel.service.name</td><td>the name given to {@link #builder(String)}</td></tr>
+ *   <tr><td>otel.service.name</td><td>the name given to {@link #builder(String)}, used only when
+ *       neither {@code otel.service.name} nor {@code service.name} in {@code
+ *       otel.resource.attributes} is set (the former wins over the latter, as in the SDK)</td></tr>
  *   <tr><td>otel.traces.sampler</td><td>parentbased_traceidratio</td></tr>
  *   <tr><td>otel.traces.sampler.arg</td><td>0.1</td></tr>
  *   <tr><td>otel.traces.exporter</td><td>otlp ({@code otlp,logging} with {@link
@@ -59,6 +63,10 @@ public final class ConeaTracing implements AutoCloseable {
 
   private static final Logger logger = LoggerFactory.getLogger(ConeaTracing.class);
 
+  /** The service name the SDK uses when nothing configures one ({@code unknown_service:java}). */
+  private static final String UNKNOWN_SERVICE_NAME =
+      Resource.getDefault().getAttribute(ServiceAttributes.SERVICE_NAME);
+
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk ownedSdk;
   private final Duration shutdownTimeout;
@@ -79,8 +87,8 @@ public final class ConeaTracing implements AutoCloseable {
   }
 
   /**
-   * Returns a builder for an SDK whose service name defaults to {@code defaultServiceName} (the
-   * {@code OTEL_SERVICE_NAME} environment variable wins over it).
+   * Returns a builder for an SDK whose service name defaults to {@code defaultServiceName} ({@code
+   * OTEL_SERVICE_NAME} and {@code service.name} in {@code OTEL_RESOURCE_ATTRIBUTES} win over it).
    */
   public static Builder builder(String defaultServiceName) {
     return new Builder(defaultServiceName);
@@ -177,7 +185,8 @@ public final class ConeaTracing implements AutoCloseable {
      * exporter or sampler, a malformed endpoint).
      */
     public ConeaTracing build() {
-      Map<String, String> defaults = defaults(defaultServiceName, logSpans);
+      Map<String, String> defaults = defaults(logSpans);
+      String serviceName = defaultServiceName;
       Map<String, String> overrides = Collections.unmodifiableMap(new LinkedHashMap<>(config));
       List<SpanProcessor> processors = List.copyOf(spanProcessors);
       OpenTelemetrySdk sdk;
@@ -186,6 +195,10 @@ public final class ConeaTracing implements AutoCloseable {
             AutoConfiguredOpenTelemetrySdk.builder()
                 .addPropertiesSupplier(() -> defaults)
                 .addPropertiesCustomizer((ConfigProperties ignored) -> overrides)
+                // A default otel.service.name would outrank service.name in
+                // OTEL_RESOURCE_ATTRIBUTES, so the default applies only when neither is set.
+                .addResourceCustomizer(
+                    (resource, ignored) -> withDefaultName(resource, serviceName))
                 .addTracerProviderCustomizer(
                     (tracerProvider, ignored) -> {
                       processors.forEach(tracerProvider::addSpanProcessor);
@@ -201,9 +214,8 @@ public final class ConeaTracing implements AutoCloseable {
       return new ConeaTracing(sdk, sdk, shutdownTimeout);
     }
 
-    static Map<String, String> defaults(String serviceName, boolean logSpans) {
+    static Map<String, String> defaults(boolean logSpans) {
       Map<String, String> defaults = new LinkedHashMap<>();
-      defaults.put("otel.service.name", serviceName);
       defaults.put("otel.traces.sampler", "parentbased_traceidratio");
       defaults.put("otel.traces.sampler.arg", "0.1");
       defaults.put("otel.traces.exporter", logSpans ? "otlp,logging" : "otlp");
@@ -215,6 +227,17 @@ public final class ConeaTracing implements AutoCloseable {
       defaults.put("otel.metrics.exporter", "none");
       defaults.put("otel.logs.exporter", "none");
       return Collections.unmodifiableMap(defaults);
+    }
+
+    /**
+     * Names the service unless the configuration did: the SDK's placeholder name means it did not.
+     */
+    static Resource withDefaultName(Resource resource, String serviceName) {
+      String configured = resource.getAttribute(ServiceAttributes.SERVICE_NAME);
+      if (configured != null && !configured.equals(UNKNOWN_SERVICE_NAME)) {
+        return resource;
+      }
+      return resource.toBuilder().put(ServiceAttributes.SERVICE_NAME, serviceName).build();
     }
 
     private static String propertyName(String key) {

@@ -112,6 +112,64 @@ class ConeaTracingTest {
     }
   }
 
+  /** Returns the service.name of a span emitted by an SDK built with the given configuration. */
+  private static String serviceName(Map<String, String> config) {
+    InMemorySpanExporter memory = InMemorySpanExporter.create();
+    Map<String, String> all = new java.util.HashMap<>(config);
+    all.put("OTEL_TRACES_EXPORTER", "none");
+    all.put("OTEL_TRACES_SAMPLER", "always_on");
+    try (ConeaTracing tracing =
+        ConeaTracing.builder("conea-api")
+            .config(all)
+            .addSpanProcessor(SimpleSpanProcessor.create(memory))
+            .build()) {
+      emit(tracing, "work");
+      return memory
+          .getFinishedSpanItems()
+          .get(0)
+          .getResource()
+          .getAttribute(io.opentelemetry.semconv.ServiceAttributes.SERVICE_NAME);
+    }
+  }
+
+  /** The environment's OTEL_SERVICE_NAME outranks every resource attribute, as in the SDK. */
+  private static String unlessServiceNameInEnvironment(String expected) {
+    String fromEnvironment = System.getenv("OTEL_SERVICE_NAME");
+    return fromEnvironment != null ? fromEnvironment : expected;
+  }
+
+  @Test
+  void serviceNameInResourceAttributesOverridesTheDefault() {
+    assertThat(serviceName(Map.of("OTEL_RESOURCE_ATTRIBUTES", "service.name=billing,team=pay")))
+        .isEqualTo(unlessServiceNameInEnvironment("billing"));
+    System.setProperty("otel.resource.attributes", "service.name=from-system-property");
+    try {
+      assertThat(serviceName(Map.of()))
+          .isEqualTo(unlessServiceNameInEnvironment("from-system-property"));
+    } finally {
+      System.clearProperty("otel.resource.attributes");
+    }
+  }
+
+  @Test
+  void serviceNamePropertyWinsOverResourceAttributesAndTheDefault() {
+    assertThat(
+            serviceName(
+                Map.of(
+                    "otel.service.name",
+                    "billing",
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "service.name=other")))
+        .isEqualTo("billing");
+    assertThat(serviceName(Map.of("otel.service.name", "billing"))).isEqualTo("billing");
+  }
+
+  @Test
+  void resourceAttributesWithoutServiceNameKeepTheDefault() {
+    assertThat(serviceName(Map.of("OTEL_RESOURCE_ATTRIBUTES", "team=pay")))
+        .isEqualTo(unlessServiceNameInEnvironment("conea-api"));
+  }
+
   @Test
   void spansAreExportedAsOtlpHttpProtobufToTheCollector() throws Exception {
     try (OtlpReceiver receiver = new OtlpReceiver()) {
