@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -39,8 +40,11 @@ import org.slf4j.MDC;
  * it failed, in {@code ai_model_errors_total{model,provider,error_type}} by the exception's simple
  * class name), timed in {@code ai_processing_duration_seconds}, and its tokens and cost are added
  * to {@code ai_tokens_total{type="input"|"output"}} and {@code ai_cost_usd_total}. A {@link
- * CompletionStage} result is recorded when it completes, from the start of the call until then, and
- * the same stage is returned; code chained on it may run before the call is recorded.
+ * CompletionStage} result is recorded when it completes, timed from the start of the call until
+ * then. For a plain {@link CompletableFuture} the caller gets a future that completes identically
+ * (same value, same exception instance) just after the call is recorded, and whose cancellation
+ * cancels the original; any other stage is returned as is, and code chained on it may run before
+ * the call is recorded.
  *
  * <p>The tokens come, first found first: from {@link AiCall#usage} reported during the call; from
  * the result if it implements {@link AiUsage}; from an {@linkplain Builder#usageExtractor
@@ -146,7 +150,8 @@ public final class AiCalls {
   /**
    * Runs {@code call} as one call of {@code model} at {@code provider} and records it; the result
    * or exception is passed on unchanged. A {@link CompletionStage} result is recorded when it
-   * completes. A null or blank provider or model is recorded as {@value ConeaMetrics#OTHER}.
+   * completes (see above for the future returned). A null or blank provider or model is recorded as
+   * {@value ConeaMetrics#OTHER}.
    */
   public <T> T call(@Nullable String provider, @Nullable String model, Supplier<T> call) {
     requireNonNull(call, "call");
@@ -205,17 +210,51 @@ public final class AiCalls {
     }
     call.leave();
     if (result instanceof CompletionStage) {
-      try {
-        ((CompletionStage<?>) result).whenComplete((value, error) -> call.end(value, error, false));
-      } catch (RuntimeException e) {
-        // A stage that cannot take a callback still gets its call counted, without its outcome.
-        failed(STAGE_RECORDING, recordingFailures, e);
-        call.end(null, null, false);
-      }
-    } else {
-      call.end(result, null, false);
+      return onCompletion(call, (CompletionStage<?>) result);
     }
+    call.end(result, null, false);
     return result;
+  }
+
+  /**
+   * Ends the call when {@code stage} completes. A plain {@link CompletableFuture} is replaced by
+   * one that completes identically right after the call is recorded: code chained by the caller
+   * would otherwise run first (a future runs its last-added dependents first) and its time would
+   * count as the model's. Cancelling the returned future cancels the original. Any other stage is
+   * returned as is.
+   */
+  private CompletionStage<?> onCompletion(AiCall call, CompletionStage<?> stage) {
+    try {
+      if (stage.getClass() == CompletableFuture.class) {
+        CompletableFuture<?> source = (CompletableFuture<?>) stage;
+        CompletableFuture<Object> copy = new CompletableFuture<>();
+        source.whenComplete(
+            (value, error) -> {
+              try {
+                call.end(value, error, false);
+              } finally {
+                if (error == null) {
+                  copy.complete(value);
+                } else {
+                  copy.completeExceptionally(error);
+                }
+              }
+            });
+        copy.whenComplete(
+            (value, error) -> {
+              if (copy.isCancelled()) {
+                source.cancel(false);
+              }
+            });
+        return copy;
+      }
+      stage.whenComplete((value, error) -> call.end(value, error, false));
+    } catch (RuntimeException e) {
+      // A stage that cannot take a callback still gets its call counted, without its outcome.
+      failed(STAGE_RECORDING, recordingFailures, e);
+      call.end(null, null, false);
+    }
+    return stage;
   }
 
   /** Starts a call and makes it current on this thread. */
