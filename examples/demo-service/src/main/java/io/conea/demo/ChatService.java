@@ -1,29 +1,37 @@
 package io.conea.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.conea.metrics.ai.AiModel;
+import io.conea.metrics.ai.AiModelCall;
+import io.conea.metrics.ai.AiPricing;
+import io.conea.metrics.ai.AiProvider;
+import io.conea.metrics.ai.AiUsage;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A simulated AI chat model: token counts and latency follow deterministically from the prompt, so
  * the demo's metrics and logs are reproducible without calling a real provider.
+ *
+ * <p>{@link #complete} is the model call: it is annotated {@link AiModelCall}, woven at compile
+ * time, so conea records the guide's AI metrics, cost and span for every answer.
  */
 final class ChatService {
 
   static final int MAX_PROMPT_CHARS = 32_768;
   private static final int MAX_NAME_CHARS = 64;
 
-  /** USD per 1,000 tokens, input and output, for the models the demo knows. */
-  private static final Map<String, double[]> PRICES_PER_1K =
-      Map.of(
-          "gpt-4", new double[] {0.03, 0.06},
-          "gpt-4o", new double[] {0.0025, 0.01},
-          "gpt-4o-mini", new double[] {0.00015, 0.0006},
-          "claude-3-5-sonnet", new double[] {0.003, 0.015},
-          "claude-3-haiku", new double[] {0.00025, 0.00125},
-          "gemini-1.5-pro", new double[] {0.00125, 0.005});
+  private final AiPricing pricing;
+  private final ScheduledExecutorService scheduler;
+
+  ChatService(AiPricing pricing, ScheduledExecutorService scheduler) {
+    this.pricing = pricing;
+    this.scheduler = scheduler;
+  }
 
   /** A validated chat request. */
   record Prompt(String model, String provider, String text) {
@@ -53,33 +61,45 @@ final class ChatService {
     }
   }
 
-  /** What the model answered, with its usage and price. */
-  record Reply(
-      String model,
-      String provider,
-      long inputTokens,
-      long outputTokens,
-      double costUsd,
-      String text) {}
+  /** What the model answered; as an {@link AiUsage} it tells conea the call's tokens. */
+  record Reply(String model, String provider, long inputTokens, long outputTokens, String text)
+      implements AiUsage {}
 
   /** The simulated time to answer: 20 to 120 ms, fixed for a given prompt. */
-  long latencyMillis(Prompt prompt) {
-    return 20 + Math.floorMod(prompt.text().hashCode(), 101);
+  long latencyMillis(String prompt) {
+    return 20 + Math.floorMod(prompt.hashCode(), 101);
   }
 
-  /** Answers the prompt: about four bytes of prompt per input token, as common tokenizers do. */
-  Reply complete(Prompt prompt) {
-    long inputTokens = Math.max(1, (prompt.text().getBytes(StandardCharsets.UTF_8).length + 3) / 4);
-    long outputTokens = 16 + Math.floorMod(prompt.text().hashCode() * 31L + 7, 240);
-    double[] price = PRICES_PER_1K.get(prompt.model());
-    double cost =
-        price == null ? 0 : round((inputTokens * price[0] + outputTokens * price[1]) / 1000);
+  /**
+   * Answers the prompt after the simulated latency, as a provider's asynchronous client would; the
+   * call is recorded when the answer arrives. About four bytes of prompt make one input token, as
+   * common tokenizers do.
+   */
+  @AiModelCall
+  CompletableFuture<Reply> complete(
+      @AiProvider String provider, @AiModel String model, String prompt) {
+    CompletableFuture<Reply> reply = new CompletableFuture<>();
+    scheduler.schedule(
+        DemoApi.wrap(() -> reply.complete(answer(provider, model, prompt))),
+        latencyMillis(prompt),
+        TimeUnit.MILLISECONDS);
+    return reply;
+  }
+
+  /** The price of a reply in US dollars by conea's pricing, 0 for a model it has no price for. */
+  double costUsd(Reply reply) {
+    return round(
+        pricing.costUsd(reply.model(), reply.inputTokens(), reply.outputTokens()).orElse(0));
+  }
+
+  private static Reply answer(String provider, String model, String prompt) {
+    long inputTokens = Math.max(1, (prompt.getBytes(StandardCharsets.UTF_8).length + 3) / 4);
+    long outputTokens = 16 + Math.floorMod(prompt.hashCode() * 31L + 7, 240);
     return new Reply(
-        prompt.model(),
-        prompt.provider(),
+        model,
+        provider,
         inputTokens,
         outputTokens,
-        cost,
         "Simulated answer of " + outputTokens + " tokens.");
   }
 

@@ -2,6 +2,9 @@ package io.conea.demo;
 
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.PrometheusMetrics;
+import io.conea.metrics.ai.AiCalls;
+import io.conea.metrics.ai.AiModelCallAspect;
+import io.conea.metrics.ai.AiPricing;
 import io.conea.tracing.ConeaTracing;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.OpenTelemetryExemplars;
@@ -80,8 +83,11 @@ final class Demo implements AutoCloseable {
         HttpServerTracing.builder(tracing.openTelemetry(), metrics)
             .routes(RouteTemplates.of(DemoApi.ROUTES))
             .build();
-    DemoApi api =
-        new DemoApi(metrics, prometheus, new ChatService(), recentSpans::toJson, scheduler);
+    // ChatService.complete is woven at compile time; the woven aspect records through this.
+    AiCalls ai = AiCalls.create(metrics, AiPricing.defaults(), tracing.openTelemetry());
+    AiModelCallAspect.install(ai);
+    ChatService chat = new ChatService(ai.pricing(), scheduler);
+    DemoApi api = new DemoApi(metrics, prometheus, chat, recentSpans::toJson, scheduler);
     jetty =
         new JettyServer(
             settings.servletPort(), api, ConeaTracingFilter.create(http), STOP_TIMEOUT_MILLIS);

@@ -121,12 +121,26 @@ final class DemoApi {
       return done(error(400, e.getMessage()));
     }
     long started = System.nanoTime();
-    return later(chat.latencyMillis(prompt), () -> chatCompleted(prompt, started));
+    CompletableFuture<ChatService.Reply> reply;
+    try {
+      reply = chat.complete(prompt.provider(), prompt.model(), prompt.text());
+    } catch (RuntimeException e) {
+      log.error("request failed", e);
+      return done(error(500, "internal error"));
+    }
+    return reply.handle(
+        (answer, failure) -> {
+          if (failure != null) {
+            log.error("request failed", failure);
+            return error(500, "internal error");
+          }
+          return chatCompleted(answer, started);
+        });
   }
 
-  private ApiResponse chatCompleted(ChatService.Prompt prompt, long started) {
-    ChatService.Reply reply = chat.complete(prompt);
+  private ApiResponse chatCompleted(ChatService.Reply reply, long started) {
     long durationMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    double cost = chat.costUsd(reply);
     log.atInfo()
         .addKeyValue("status", 200)
         .addKeyValue("duration_ms", durationMs)
@@ -135,14 +149,14 @@ final class DemoApi {
         .addKeyValue("input_tokens", reply.inputTokens())
         .addKeyValue("output_tokens", reply.outputTokens())
         .addKeyValue("tokens", reply.inputTokens() + reply.outputTokens())
-        .addKeyValue("cost", reply.costUsd())
+        .addKeyValue("cost", cost)
         .log("AI chat request completed");
     ObjectNode body = JSON.createObjectNode();
     body.put("model", reply.model());
     body.put("provider", reply.provider());
     body.put("input_tokens", reply.inputTokens());
     body.put("output_tokens", reply.outputTokens());
-    body.put("cost", reply.costUsd());
+    body.put("cost", cost);
     body.put("completion", reply.text());
     return ApiResponse.json(200, body.toString());
   }

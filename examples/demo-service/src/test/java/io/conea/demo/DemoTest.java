@@ -1,6 +1,7 @@
 package io.conea.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -98,6 +99,54 @@ class DemoTest {
                 "/api/v1/ai/chat",
                 "{\"model\":\"gpt-4\",\"provider\":\"openai\",\"prompt\":\"" + prompt + "\"}"));
     assertThat(again.get("output_tokens").asLong()).isEqualTo(output);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("servers")
+  void chatIsRecordedInTheGuidesAiMetrics(String server, int port) throws Exception {
+    String prompt = "Count the tokens of " + server + ".";
+    long input = (prompt.length() + 3) / 4;
+    double before = aiSeries(scrape(port), "ai_tokens_total", "type=\"input\"");
+    JsonNode body =
+        json(
+            send(
+                port,
+                "POST",
+                "/api/v1/ai/chat",
+                "{\"model\":\"gpt-4\",\"provider\":\"openai\",\"prompt\":\"" + prompt + "\"}"));
+    assertThat(body.get("input_tokens").asLong()).isEqualTo(input);
+    // conea's price for gpt-4: 0.03 and 0.06 USD per 1,000 input and output tokens.
+    assertThat(body.get("cost").asDouble())
+        .isCloseTo((input * 0.03 + body.get("output_tokens").asLong() * 0.06) / 1000, within(1e-8));
+
+    // The woven aspect records the call when the answer arrives, before the response is built.
+    String scrape = scrape(port);
+    assertThat(aiSeries(scrape, "ai_tokens_total", "type=\"input\"")).isEqualTo(before + input);
+    assertThat(scrape)
+        .contains("ai_model_requests_total{model=\"gpt-4\",provider=\"openai\",status=\"success\"}")
+        .contains("ai_cost_usd_total{model=\"gpt-4\",provider=\"openai\"}")
+        .contains(
+            "ai_processing_duration_seconds_bucket{model=\"gpt-4\",provider=\"openai\",le=\"0.1\"}");
+    assertThat(aiSeries(scrape, "ai_cost_usd_total", "")).isPositive();
+  }
+
+  private static String scrape(int port) throws Exception {
+    return send(port, "GET", "/metrics", null).body();
+  }
+
+  /** The value of the gpt-4/openai series of {@code name} with {@code extraLabel}, 0 if absent. */
+  private static double aiSeries(String scrape, String name, String extraLabel) {
+    String prefix =
+        name
+            + "{model=\"gpt-4\",provider=\"openai\""
+            + (extraLabel.isEmpty() ? "" : "," + extraLabel)
+            + "} ";
+    return scrape
+        .lines()
+        .filter(line -> line.startsWith(prefix))
+        .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()).trim()))
+        .findFirst()
+        .orElse(0);
   }
 
   @ParameterizedTest(name = "{0}")
