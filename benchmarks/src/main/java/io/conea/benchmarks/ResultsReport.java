@@ -152,13 +152,28 @@ public final class ResultsReport {
       }
       JsonNode primary = node.path("primaryMetric");
       JsonNode allocation = node.path("secondaryMetrics").path(ALLOCATION);
+      List<Double> iterations = new ArrayList<>();
+      for (JsonNode fork : primary.path("rawData")) {
+        for (JsonNode value : fork) {
+          iterations.add(value.asDouble());
+        }
+      }
+      iterations.sort(null);
+      int n = iterations.size();
+      double median =
+          n == 0
+              ? primary.path("score").asDouble()
+              : n % 2 == 1
+                  ? iterations.get(n / 2)
+                  : (iterations.get(n / 2 - 1) + iterations.get(n / 2)) / 2;
       results.add(
           new Result(
               className,
               method.toString(),
               node.path("threads").asInt(1),
-              primary.path("score").asDouble(),
-              number(primary.path("scoreError")),
+              median,
+              n == 0 ? Double.NaN : iterations.get(0),
+              n == 0 ? Double.NaN : iterations.get(n - 1),
               primary.path("scoreUnit").asText(),
               allocation.isMissingNode() ? Double.NaN : allocation.path("score").asDouble(),
               new Run(
@@ -173,10 +188,6 @@ public final class ResultsReport {
                   node.path("measurementTime").asText())));
     }
     return results;
-  }
-
-  private static double number(JsonNode node) {
-    return node.isNumber() ? node.asDouble() : Double.NaN;
   }
 
   String render(Instant when) {
@@ -211,7 +222,9 @@ public final class ResultsReport {
         .append(run.measurementTime())
         .append(" |\n\n");
     out.append(
-        "ns/op: average time per operation, with JMH's 99.9% confidence half-width. B/op: bytes"
+        "ns/op: time per operation, the median of the measurement iterations (each one the"
+            + " average over its second), which a burst of load from other processes moves less"
+            + " than the mean; range: the fastest and slowest iteration. B/op: bytes"
             + " allocated per operation (`gc.alloc.rate.norm`); below 1 B/op it is JMH's own"
             + " bookkeeping, so 0. x conea: the row's time (or overhead, where the table has one)"
             + " divided by conea's; above 1 means conea is faster. The machine is shared and noisy:"
@@ -301,7 +314,9 @@ public final class ResultsReport {
       Optional<Double> ratio = log.flatMap(c -> other.map(o -> o.score() / c.score()));
       target(
           out,
-          "(d) conea at least twice the throughput of `" + alternative + "`",
+          alternative.equals("logstash")
+              ? "(d) conea at least twice the throughput of `logstash`"
+              : "(d, stricter) the same against `logstashTrimmed`, which writes fewer fields",
           ratio.map(
               r ->
                   String.format(
@@ -353,14 +368,14 @@ public final class ResultsReport {
         group.baseline() == null ? Optional.empty() : find(group.className(), group.baseline());
     boolean lines = group.className().equals("LogEncodingBenchmark") && !lineBytes.isEmpty();
     String unit = rows.get(0).unit();
-    out.append("| benchmark | ").append(unit).append(" | B/op |");
+    out.append("| benchmark | ").append(unit).append(" | range | B/op |");
     if (baseline.isPresent()) {
       out.append(" overhead ns |");
     }
     if (lines) {
       out.append(" line bytes |");
     }
-    out.append(" x conea |\n|---|---:|---:|");
+    out.append(" x conea |\n|---|---:|---:|---:|");
     if (baseline.isPresent()) {
       out.append("---:|");
     }
@@ -374,8 +389,9 @@ public final class ResultsReport {
             .thenComparing(Result::score));
     for (Result row : ordered) {
       out.append("| `").append(row.method()).append("` | ").append(time(row.score()));
-      if (!Double.isNaN(row.error())) {
-        out.append(" ± ").append(time(row.error()));
+      out.append(" | ");
+      if (!Double.isNaN(row.min())) {
+        out.append(time(row.min())).append(" – ").append(time(row.max()));
       }
       out.append(" | ").append(bytes(row.allocation())).append(" |");
       if (baseline.isPresent()) {
@@ -464,7 +480,8 @@ public final class ResultsReport {
       String method,
       int threads,
       double score,
-      double error,
+      double min,
+      double max,
       String unit,
       double allocation,
       Run run) {}
