@@ -118,6 +118,9 @@ public final class ConeaTracing implements AutoCloseable {
   /** Builds a {@link ConeaTracing} backed by an autoconfigured OpenTelemetry SDK. */
   public static final class Builder {
 
+    // close() waits in nanoseconds; a longer Duration cannot be converted.
+    private static final Duration MAX_SHUTDOWN_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
+
     private final String defaultServiceName;
     private final Map<String, String> config = new LinkedHashMap<>();
     private final List<SpanProcessor> spanProcessors = new ArrayList<>();
@@ -170,11 +173,21 @@ public final class ConeaTracing implements AutoCloseable {
       return this;
     }
 
-    /** Sets how long {@link ConeaTracing#close()} waits for the last export (default 5 seconds). */
+    /**
+     * Sets how long {@link ConeaTracing#close()} waits for the last export (default 5 seconds); at
+     * most {@code Long.MAX_VALUE} nanoseconds (about 292 years), the longest a wait can take.
+     */
     public Builder shutdownTimeout(Duration shutdownTimeout) {
       requireNonNull(shutdownTimeout, "shutdownTimeout");
       if (shutdownTimeout.isNegative()) {
         throw new IllegalArgumentException("shutdownTimeout must not be negative");
+      }
+      if (shutdownTimeout.compareTo(MAX_SHUTDOWN_TIMEOUT) > 0) {
+        throw new IllegalArgumentException(
+            "shutdownTimeout must be at most "
+                + MAX_SHUTDOWN_TIMEOUT
+                + " (Long.MAX_VALUE nanoseconds), was "
+                + shutdownTimeout);
       }
       this.shutdownTimeout = shutdownTimeout;
       return this;

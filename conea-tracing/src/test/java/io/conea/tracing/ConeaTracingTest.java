@@ -5,14 +5,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -299,6 +305,60 @@ class ConeaTracingTest {
     assertThatThrownBy(() -> ConeaTracing.builder("a").addSpanProcessor(null))
         .isInstanceOf(NullPointerException.class)
         .hasMessage("spanProcessor");
+  }
+
+  @Test
+  void shutdownTimeoutTooLongToWaitInNanosecondsFailsAtConfiguration() {
+    assertThatThrownBy(
+            () -> ConeaTracing.builder("conea-api").shutdownTimeout(Duration.ofDays(365L * 1000)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("shutdownTimeout must be at most")
+        .hasMessageContaining("Long.MAX_VALUE nanoseconds");
+    assertThatThrownBy(
+            () ->
+                ConeaTracing.builder("conea-api")
+                    .shutdownTimeout(Duration.ofSeconds(Long.MAX_VALUE)))
+        .isInstanceOf(IllegalArgumentException.class);
+    // The longest accepted timeout still lets close() wait for, and finish, the shutdown.
+    List<String> ended = new CopyOnWriteArrayList<>();
+    AtomicBoolean shutDown = new AtomicBoolean();
+    SpanProcessor recorder =
+        new SpanProcessor() {
+          @Override
+          public void onStart(Context parentContext, ReadWriteSpan span) {}
+
+          @Override
+          public boolean isStartRequired() {
+            return false;
+          }
+
+          @Override
+          public void onEnd(ReadableSpan span) {
+            ended.add(span.getName());
+          }
+
+          @Override
+          public boolean isEndRequired() {
+            return true;
+          }
+
+          @Override
+          public CompletableResultCode shutdown() {
+            shutDown.set(true);
+            return CompletableResultCode.ofSuccess();
+          }
+        };
+    ConeaTracing tracing =
+        ConeaTracing.builder("conea-api")
+            .config(Map.of("OTEL_TRACES_EXPORTER", "none", "OTEL_TRACES_SAMPLER", "always_on"))
+            .addSpanProcessor(recorder)
+            .shutdownTimeout(Duration.ofNanos(Long.MAX_VALUE))
+            .build();
+    emit(tracing, "before-close");
+    tracing.close();
+    emit(tracing, "after-close"); // a shut-down SDK no longer records
+    assertThat(shutDown).isTrue();
+    assertThat(ended).containsExactly("before-close");
   }
 
   @Test
