@@ -336,28 +336,32 @@ public final class AiCall implements AutoCloseable {
    */
   void end(@Nullable Object result, @Nullable Throwable thrown, boolean handle) {
     AiCalls r = recorder();
+    try {
+      record(r, result, thrown, handle);
+    } catch (RuntimeException e) {
+      r.recordingFailed(e);
+    }
+  }
+
+  private void record(
+      AiCalls r, @Nullable Object result, @Nullable Throwable thrown, boolean handle) {
     long durationNanos = System.nanoTime() - startNanos;
-    Usage fromResult = null;
+    boolean reported;
     synchronized (this) {
       if (ended) {
         return;
       }
+      reported = usageReported;
     }
-    if (result != null && thrown == null) {
-      boolean reported;
-      synchronized (this) {
-        reported = usageReported;
-      }
-      if (!reported) {
-        fromResult = r.usageOf(result);
-      }
-    }
+    // Outside the lock: an extractor or AiUsage is the service's code.
+    Usage fromResult = result != null && thrown == null && !reported ? r.usageOf(result) : null;
     String recordProvider;
     String recordModel;
     String answered;
     long in;
     long out;
     boolean usageKnown;
+    double cost;
     Throwable failure;
     String failureType;
     synchronized (this) {
@@ -365,7 +369,7 @@ public final class AiCall implements AutoCloseable {
         return;
       }
       ended = true;
-      if (fromResult != null) {
+      if (fromResult != null && !usageReported) {
         apply(fromResult);
       }
       failure = unwrap(thrown != null ? thrown : error);
@@ -383,9 +387,7 @@ public final class AiCall implements AutoCloseable {
       usageKnown = usageReported;
       in = inputTokens;
       out = outputTokens;
-    }
-    double cost = r.costUsd(recordModel, answered, in, out);
-    synchronized (this) {
+      cost = r.costUsd(recordModel, answered, in, out);
       costUsd = cost;
     }
     r.record(
@@ -451,14 +453,18 @@ public final class AiCall implements AutoCloseable {
     return t;
   }
 
-  /** The simple class name; for an anonymous class, the binary name's last segment. */
+  /** The simple class name; for an anonymous or oddly named class, the binary name's last part. */
   static String errorType(Throwable error) {
     Class<?> type = error.getClass();
-    String simple = type.getSimpleName();
-    if (!simple.isEmpty()) {
-      return simple;
-    }
     String name = type.getName();
+    try {
+      String simple = type.getSimpleName();
+      if (!simple.isEmpty()) {
+        return simple;
+      }
+    } catch (RuntimeException | InternalError e) {
+      // Some compilers emit class names that getSimpleName() cannot parse.
+    }
     return name.substring(name.lastIndexOf('.') + 1);
   }
 

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Counter;
 import io.opentelemetry.api.OpenTelemetry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +62,8 @@ import org.slf4j.MDC;
  * <p>While a call runs on the thread that started it, the SLF4J MDC holds {@value #MDC_MODEL} and
  * {@value #MDC_PROVIDER} (restored afterwards), so log lines written by the call carry them; list
  * them in the encoder's {@code includeMdcKeys} to write them into {@code metadata}. After the call,
- * {@link AiCall} holds the tokens and cost that were recorded, for the handler's own log line.
+ * for the handler's own log line, {@link AiCall} holds the tokens and cost that were recorded, and
+ * {@link #costUsd(String, AiUsage)} prices a result's usage the same way.
  *
  * <p>The per-call bookkeeping is a handful of small objects, nothing beside a model call; the
  * meters underneath record without allocating.
@@ -190,6 +192,35 @@ public final class AiCalls {
   /** Returns the prices calls are recorded with. */
   public AiPricing pricing() {
     return pricing;
+  }
+
+  /**
+   * Returns the cost in US dollars that a call of {@code model} using {@code usage} is recorded
+   * with: by the price of the model that answered ({@link AiUsage#model()}) if the pricing has one,
+   * else of {@code model}; empty if neither has a price. It lets the code around an {@link
+   * AiModelCall} method log the cost beside the tokens of the result it got:
+   *
+   * <pre>{@code
+   * ChatReply reply = client.ask(prompt);            // @AiModelCall, ChatReply implements AiUsage
+   * log.atInfo()
+   *     .addKeyValue("tokens", reply.inputTokens() + reply.outputTokens())
+   *     .addKeyValue("cost", recorder.costUsd("gpt-4", reply).orElse(0))
+   *     .log("AI chat request completed");
+   * }</pre>
+   */
+  public OptionalDouble costUsd(@Nullable String model, AiUsage usage) {
+    requireNonNull(usage, "usage");
+    Usage read = read(usage);
+    if (read == null) {
+      return OptionalDouble.empty();
+    }
+    AiPricing.Price price = pricing.price(read.model());
+    if (price == null) {
+      price = pricing.price(model);
+    }
+    return price == null
+        ? OptionalDouble.empty()
+        : OptionalDouble.of(price.costUsd(read.inputTokens(), read.outputTokens()));
   }
 
   /**

@@ -639,6 +639,22 @@ class AiCallsTest {
   }
 
   @Test
+  void theRecorderPricesAResultsUsageAsItRecordedIt() {
+    Reply reply = recorder.call("openai", "gpt-4", () -> new Reply("", 1250, 0));
+
+    assertThat(recorder.costUsd("gpt-4", reply)).hasValue(0.0375);
+    assertThat(
+            Scraped.of(prometheus)
+                .value("ai_cost_usd_total", "model", "gpt-4", "provider", "openai"))
+        .isEqualTo(recorder.costUsd("gpt-4", reply).getAsDouble());
+    assertThat(recorder.costUsd("gpt-4o", AiUsage.of(1000, 1000, "gpt-4o-mini")))
+        .as("the answering model's price first")
+        .hasValue(0.00075);
+    assertThat(recorder.costUsd("acme-llm", reply)).isEmpty();
+    assertThat(recorder.pricing()).isSameAs(AiPricing.defaults());
+  }
+
+  @Test
   void theMdcHoldsModelAndProviderWhileTheCallRunsAndIsRestoredAfter() {
     MDC.put("model", "outer");
     List<String> seen = new ArrayList<>();

@@ -1,9 +1,9 @@
 package io.conea.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.conea.metrics.ai.AiCalls;
 import io.conea.metrics.ai.AiModel;
 import io.conea.metrics.ai.AiModelCall;
-import io.conea.metrics.ai.AiPricing;
 import io.conea.metrics.ai.AiProvider;
 import io.conea.metrics.ai.AiUsage;
 import java.math.BigDecimal;
@@ -25,11 +25,11 @@ final class ChatService {
   static final int MAX_PROMPT_CHARS = 32_768;
   private static final int MAX_NAME_CHARS = 64;
 
-  private final AiPricing pricing;
+  private final AiCalls ai;
   private final ScheduledExecutorService scheduler;
 
-  ChatService(AiPricing pricing, ScheduledExecutorService scheduler) {
-    this.pricing = pricing;
+  ChatService(AiCalls ai, ScheduledExecutorService scheduler) {
+    this.ai = ai;
     this.scheduler = scheduler;
   }
 
@@ -86,10 +86,12 @@ final class ChatService {
     return reply;
   }
 
-  /** The price of a reply in US dollars by conea's pricing, 0 for a model it has no price for. */
+  /**
+   * The price of a reply in US dollars, as conea recorded it in {@code ai_cost_usd_total}; 0 for a
+   * model without a price.
+   */
   double costUsd(Reply reply) {
-    return round(
-        pricing.costUsd(reply.model(), reply.inputTokens(), reply.outputTokens()).orElse(0));
+    return round(ai.costUsd(reply.model(), reply).orElse(0));
   }
 
   private static Reply answer(String provider, String model, String prompt) {

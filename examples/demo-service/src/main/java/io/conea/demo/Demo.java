@@ -86,7 +86,7 @@ final class Demo implements AutoCloseable {
     // ChatService.complete is woven at compile time; the woven aspect records through this.
     AiCalls ai = AiCalls.create(metrics, AiPricing.defaults(), tracing.openTelemetry());
     AiModelCallAspect.install(ai);
-    ChatService chat = new ChatService(ai.pricing(), scheduler);
+    ChatService chat = new ChatService(ai, scheduler);
     DemoApi api = new DemoApi(metrics, prometheus, chat, recentSpans::toJson, scheduler);
     jetty =
         new JettyServer(
