@@ -83,13 +83,6 @@ class MonitoringEndToEndIT {
           new Model("claude-3-5-sonnet", "anthropic", 4),
           new Model("gemini-1.5-pro", "google", 2));
 
-  /**
-   * Whether the demo records the ai_* meters for its chat endpoint. The meters exist in
-   * conea-metrics, but the demo does not call them yet: while this is false, the AI assertions are
-   * skipped, and a test fails as soon as ai_* series appear, so that this is switched on.
-   */
-  static final boolean DEMO_RECORDS_AI_METRICS = false;
-
   /** How Prometheus before 2.43 rejects a scrape with an exemplar on a histogram's _count. */
   private static final String EXEMPLAR_REJECTION = "_count does not support exemplars";
 
@@ -321,7 +314,6 @@ class MonitoringEndToEndIT {
 
   @Test
   void aiRequestsSplitByProviderAndModel() {
-    assumeAiMetrics();
     Map<String, Double> byProviderModel =
         vector("sum(rate(ai_model_requests_total[5m])) by (provider, model)", "provider", "model");
 
@@ -336,7 +328,6 @@ class MonitoringEndToEndIT {
 
   @Test
   void tokenUsageAndCostAreWhatTheModelsAnswered() {
-    assumeAiMetrics();
     Map<String, Double> tokens = vector("sum(increase(ai_tokens_total[1h])) by (model)", "model");
     Map<String, Double> cost = vector("sum(increase(ai_cost_usd_total[1h])) by (model)", "model");
 
@@ -360,7 +351,6 @@ class MonitoringEndToEndIT {
 
   @Test
   void aiProcessingTimeP95LiesWithinTheSimulatedLatency() {
-    assumeAiMetrics();
     Map<String, Double> p95 =
         vector(
             "histogram_quantile(0.95, sum(rate(ai_processing_duration_seconds_bucket[5m])) by (le,"
@@ -376,15 +366,6 @@ class MonitoringEndToEndIT {
       p95.forEach(
           (model, seconds) -> assertThat(seconds).as(model).isCloseTo(0.095, within(EXACT)));
     }
-  }
-
-  @Test
-  void aiMetricsArePresentExactlyWhenTheDemoRecordsThem() {
-    double aiSeries = value("count(ai_model_requests_total) or vector(0)");
-
-    assertThat(aiSeries > 0)
-        .as("ai_* series present; DEMO_RECORDS_AI_METRICS must say so")
-        .isEqualTo(DEMO_RECORDS_AI_METRICS);
   }
 
   @Test
@@ -507,18 +488,11 @@ class MonitoringEndToEndIT {
     double at = now();
     for (Assets.Panel panel : Assets.panels()) {
       for (String expr : panel.exprs()) {
-        if (!DEMO_RECORDS_AI_METRICS && expr.contains("ai_")) {
-          continue;
-        }
         assertThat(prometheus.query(expr, at).result())
             .as("%s / %s: %s", panel.dashboard(), panel.title(), expr)
             .isNotEmpty();
       }
     }
-  }
-
-  private static void assumeAiMetrics() {
-    Assumptions.assumeTrue(DEMO_RECORDS_AI_METRICS, "the demo does not record the ai_* meters yet");
   }
 
   // ---- traffic
