@@ -92,8 +92,14 @@ public final class ResultsReport {
           new Group(
               "AiCallBenchmark",
               "(e) Recording one AI model call",
-              "One model call recorded through the annotation and through the programmatic API.",
-              null),
+              "Requests, processing time, tokens and cost of one call to a model client that"
+                  + " answers at once, so that only the recording is measured; no tracing."
+                  + " `coneaAnnotation`: a method annotated `@AiModelCall`, woven at build time by"
+                  + " the AspectJ compiler; `coneaProgrammatic`: the same call through"
+                  + " `AiCalls.call`; `coneaAiMetrics`: the figures handed to `AiMetrics.record`"
+                  + " directly, the meters alone. Overhead is the figure minus `unrecorded`, the"
+                  + " client call alone.",
+              "unrecorded"),
           new Group(
               "BaselineBenchmark",
               "Baseline",

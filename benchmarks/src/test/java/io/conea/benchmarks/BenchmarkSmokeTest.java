@@ -46,7 +46,9 @@ class BenchmarkSmokeTest {
             "io.conea.benchmarks.ServletFilterBenchmark.openTelemetryUnsampled",
             "io.conea.benchmarks.NettyHandlerBenchmark.coneaSampled",
             "io.conea.benchmarks.LogEncodingBenchmark.conea",
-            "io.conea.benchmarks.LogEncodingBenchmark.logstash");
+            "io.conea.benchmarks.LogEncodingBenchmark.logstash",
+            "io.conea.benchmarks.AiCallBenchmark.coneaAnnotation",
+            "io.conea.benchmarks.AiCallBenchmark.coneaProgrammatic");
 
     Options options =
         new OptionsBuilder()
