@@ -17,7 +17,10 @@ public interface HttpServerRequestAccessor<R> extends TextMapGetter<R> {
   /** Returns the request method as received, such as {@code GET}. */
   String method(R request);
 
-  /** Returns the raw request path, not decoded and without the query string. */
+  /**
+   * Returns the raw request path within the application, not decoded and without the query string;
+   * the instrumentation removes segment parameters such as {@code ;jsessionid=...} itself.
+   */
   String path(R request);
 
   /** Returns the raw query string without the leading {@code ?}, or null when there is none. */

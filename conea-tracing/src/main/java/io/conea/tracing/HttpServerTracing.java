@@ -195,8 +195,11 @@ public final class HttpServerTracing {
       rawMethod = accessor.method(request);
       method = HttpValues.canonicalMethod(rawMethod);
       String rawPath = accessor.path(request);
-      if (rawPath != null && !rawPath.isEmpty()) {
-        path = truncate(rawPath, MAX_LENGTH);
+      if (rawPath != null) {
+        String withoutParameters = HttpValues.withoutPathParameters(rawPath);
+        if (!withoutParameters.isEmpty()) {
+          path = truncate(withoutParameters, MAX_LENGTH);
+        }
       }
     } catch (RuntimeException e) {
       failures.report("reading the request method and path", e);

@@ -23,6 +23,28 @@ final class HttpValues {
     return value.substring(0, max);
   }
 
+  /**
+   * Removes the {@code ;parameters} of every path segment, such as {@code ;jsessionid=...}: they
+   * are no part of the route, and they may carry session ids that must not reach telemetry.
+   */
+  static String withoutPathParameters(String path) {
+    int semicolon = path.indexOf(';');
+    if (semicolon < 0) {
+      return path;
+    }
+    StringBuilder result = new StringBuilder(path.length());
+    int start = 0;
+    while (semicolon >= 0) {
+      result.append(path, start, semicolon);
+      start = path.indexOf('/', semicolon);
+      if (start < 0) {
+        return result.toString();
+      }
+      semicolon = path.indexOf(';', start);
+    }
+    return result.append(path, start, path.length()).toString();
+  }
+
   /** Returns the method as one of the stable constants, or {@value #OTHER_METHOD}. */
   static String canonicalMethod(String method) {
     if (method == null) {

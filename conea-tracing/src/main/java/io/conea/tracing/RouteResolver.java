@@ -19,7 +19,8 @@ public interface RouteResolver {
    * unknown.
    *
    * @param method the canonical request method ({@code GET}, ... or {@code _OTHER})
-   * @param path the raw request path, without query string
+   * @param path the raw request path within the application, without query string and without
+   *     segment parameters ({@code ;jsessionid=...})
    */
   String resolve(String method, String path);
 }

@@ -93,6 +93,23 @@ class HttpServerTracingTest {
   }
 
   @Test
+  void pathParametersNeitherReachTelemetryNorHideTheRoute() {
+    TracedRequest traced =
+        tracing.start(FakeRequest.get("/api/v1/users/42;jsessionid=secret"), FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(MDC.get("path")).isEqualTo("/api/v1/users/42");
+    }
+    traced.end(200, null, null);
+
+    SpanData span = onlySpan();
+    assertThat(span.getName()).isEqualTo("GET /api/v1/users/{id}");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.path")))
+        .isEqualTo("/api/v1/users/42");
+    assertThat(span.toString()).doesNotContain("secret");
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(1);
+  }
+
+  @Test
   void spanWithoutKnownRouteIsNamedAfterTheMethodAlone() {
     serve(tracing, FakeRequest.get("/unmatched/thing"), 200);
     assertThat(onlySpan().getName()).isEqualTo("GET");

@@ -37,7 +37,9 @@ import java.util.concurrent.TimeoutException;
  * a 5xx, and marks the span as an error. Anything thrown by the chain, checked exceptions thrown
  * sneakily included, is recorded as status 500 and an error span, then rethrown unchanged. The
  * route template comes from the {@link io.conea.tracing.RouteResolver}, else from Spring MVC's
- * {@value #SPRING_BEST_MATCHING_PATTERN} request attribute.
+ * {@value #SPRING_BEST_MATCHING_PATTERN} request attribute. Routes, {@code url.path} and the MDC
+ * {@code path} use the path within the application: the request URI without the context path and
+ * without segment parameters such as {@code ;jsessionid=...}.
  */
 public final class ConeaTracingFilter implements Filter {
 
@@ -173,6 +175,27 @@ public final class ConeaTracingFilter implements Filter {
     }
   }
 
+  /**
+   * Returns the request URI without the context path, as routes are declared within the
+   * application; the URI as is when it does not start with the context path (an encoded context
+   * path, say), so that nothing is lost.
+   */
+  static String pathWithinApplication(String uri, String contextPath) {
+    if (uri == null || contextPath == null || contextPath.isEmpty()) {
+      return uri;
+    }
+    int length = contextPath.length();
+    if (!uri.startsWith(contextPath)) {
+      return uri;
+    }
+    if (uri.length() == length) {
+      return "/";
+    }
+    char next = uri.charAt(length);
+    // A ";jsessionid=..." right after the context path is removed with the other parameters.
+    return next == '/' || next == ';' ? uri.substring(length) : uri;
+  }
+
   static final HttpServerRequestAccessor<HttpServletRequest> ACCESSOR =
       new HttpServerRequestAccessor<>() {
         @Override
@@ -182,7 +205,7 @@ public final class ConeaTracingFilter implements Filter {
 
         @Override
         public String path(HttpServletRequest request) {
-          return request.getRequestURI();
+          return pathWithinApplication(request.getRequestURI(), request.getContextPath());
         }
 
         @Override

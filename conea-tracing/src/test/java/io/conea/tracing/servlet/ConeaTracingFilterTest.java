@@ -57,6 +57,7 @@ class ConeaTracingFilterTest {
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private static TestTelemetry telemetry;
+  private static HttpServerTracing tracing;
   private static Server server;
   private static final List<String> leaks = new CopyOnWriteArrayList<>();
   private static final List<Throwable> seenByOuterFilter = new CopyOnWriteArrayList<>();
@@ -68,7 +69,7 @@ class ConeaTracingFilterTest {
   @BeforeAll
   static void startServer() throws Exception {
     telemetry = TestTelemetry.alwaysOn();
-    HttpServerTracing tracing =
+    tracing =
         HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
             .routes(RouteTemplates.of("/api/v1/users/{id}"))
             .build();
@@ -90,6 +91,10 @@ class ConeaTracingFilterTest {
 
   /** Jetty with an observing filter outside the tracing filter, and the test servlet. */
   static Server startJetty(Filter tracingFilter) throws Exception {
+    return startJetty(tracingFilter, "/");
+  }
+
+  static Server startJetty(Filter tracingFilter, String contextPath) throws Exception {
     QueuedThreadPool pool = new QueuedThreadPool(8, 2);
     Server jetty = new Server(pool);
     ServerConnector connector = new ServerConnector(jetty, 1, 1);
@@ -97,6 +102,7 @@ class ConeaTracingFilterTest {
     connector.setPort(0);
     jetty.addConnector(connector);
     ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath(contextPath);
     context.addFilter(
         new FilterHolder(
             (Filter)
@@ -185,6 +191,32 @@ class ConeaTracingFilterTest {
         .isEqualTo("filter-test");
     Await.until(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 1);
     assertThat(leaks).isEmpty();
+  }
+
+  @Test
+  void contextPathAndPathParametersStayOutOfRoutesSpansAndMdc() throws Exception {
+    Server shop = startJetty(ConeaTracingFilter.create(tracing), "/shop");
+    try {
+      double before = telemetry.requests("GET", "/api/v1/users/{id}", "200");
+      HttpResponse<String> response = get(shop, "/shop/api/v1/users/42;jsessionid=secret?page=1");
+      HttpResponse<String> atContext = get(shop, "/shop;jsessionid=secret/api/v1/users/7");
+
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).endsWith(" path=/api/v1/users/42");
+      assertThat(atContext.body()).endsWith(" path=/api/v1/users/7");
+      List<SpanData> spans = telemetry.awaitSpans(2);
+      assertThat(spans)
+          .extracting(s -> s.getAttributes().get(AttributeKey.stringKey("url.path")))
+          .containsExactly("/api/v1/users/42", "/api/v1/users/7");
+      assertThat(spans).extracting(SpanData::getName).containsOnly("GET /api/v1/users/{id}");
+      assertThat(spans.get(0).getAttributes().get(AttributeKey.stringKey("url.query")))
+          .isEqualTo("page=1");
+      assertThat(spans).allSatisfy(s -> assertThat(s.toString()).doesNotContain("secret"));
+      Await.until(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 2);
+      assertThat(telemetry.scrape()).doesNotContain("secret").doesNotContain("/shop");
+    } finally {
+      shop.stop();
+    }
   }
 
   @Test
@@ -402,7 +434,8 @@ class ConeaTracingFilterTest {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
         throws IOException {
-      String path = request.getRequestURI();
+      // The path within the application, so that any context path serves the same routes.
+      String path = request.getPathInfo() == null ? "/" : request.getPathInfo();
       if (path.startsWith("/api/v1/users/")) {
         response
             .getWriter()
