@@ -447,6 +447,14 @@ public final class HttpServerTracing {
     /**
      * Sets how requests map to route templates, for example {@link RouteTemplates#of(String...)}
      * (default: {@link RouteResolver#NONE}).
+     *
+     * <p>The templates of a {@link RouteTemplates} are declared to the metrics at {@link #build()}
+     * ({@link HttpServerMetrics#declareRoutes}), so that they keep their own {@code endpoint} value
+     * however many other paths (scanners probing for 401, 403 and 405 responses) fill {@link
+     * ConeaMetrics.Builder#maxEndpoints}. Another resolver cannot list its templates: declare them
+     * with {@link ConeaMetrics.Builder#routes(String...)} or {@link
+     * HttpServerMetrics#declareRoutes}, or they may be counted as {@code _OTHER} once the cap is
+     * reached.
      */
     public Builder routes(RouteResolver routes) {
       this.routes = requireNonNull(routes, "routes");
@@ -491,8 +499,14 @@ public final class HttpServerTracing {
       return this;
     }
 
-    /** Builds the instrumentation. */
+    /**
+     * Builds the instrumentation, declaring the templates of a {@link RouteTemplates} resolver to
+     * the metrics.
+     */
     public HttpServerTracing build() {
+      if (routes instanceof RouteTemplates) {
+        metrics.http().declareRoutes(((RouteTemplates) routes).templates());
+      }
       return new HttpServerTracing(this);
     }
 

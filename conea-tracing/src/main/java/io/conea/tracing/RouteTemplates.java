@@ -26,15 +26,23 @@ import java.util.List;
  */
 public final class RouteTemplates implements RouteResolver {
 
-  private final Template[] templates;
+  /**
+   * Longest template accepted; the metrics keep no longer {@code endpoint} value, so a longer
+   * template would be counted as {@code _OTHER}.
+   */
+  static final int MAX_TEMPLATE_LENGTH = 256;
 
-  RouteTemplates(Template[] templates) {
+  private final Template[] templates;
+  private final List<String> texts;
+
+  RouteTemplates(Template[] templates, List<String> texts) {
     this.templates = templates;
+    this.texts = texts;
   }
 
   /**
    * Returns a resolver for the given templates; fails when a template is empty, does not start with
-   * {@code /}, or has a malformed variable.
+   * {@code /}, is longer than 256 characters, or has a malformed variable.
    */
   public static RouteTemplates of(String... templates) {
     requireNonNull(templates, "templates");
@@ -45,12 +53,19 @@ public final class RouteTemplates implements RouteResolver {
   public static RouteTemplates of(List<String> templates) {
     requireNonNull(templates, "templates");
     List<Template> parsed = new ArrayList<>(templates.size());
+    List<String> texts = new ArrayList<>(templates.size());
     for (String template : templates) {
       parsed.add(Template.parse(template));
+      texts.add(template);
     }
     // Most specific first, so that the first match is the winner; the sort is stable.
     parsed.sort((a, b) -> Integer.compare(b.literalCount, a.literalCount));
-    return new RouteTemplates(parsed.toArray(new Template[0]));
+    return new RouteTemplates(parsed.toArray(new Template[0]), List.copyOf(texts));
+  }
+
+  /** Returns the templates in the order they were given. */
+  List<String> templates() {
+    return texts;
   }
 
   /** Returns the best matching template, or null when none matches. */
@@ -69,12 +84,7 @@ public final class RouteTemplates implements RouteResolver {
 
   @Override
   public String toString() {
-    StringBuilder result = new StringBuilder("RouteTemplates");
-    List<String> texts = new ArrayList<>();
-    for (Template template : templates) {
-      texts.add(template.text);
-    }
-    return result.append(texts).toString();
+    return "RouteTemplates" + texts;
   }
 
   static final class Template {
@@ -95,6 +105,16 @@ public final class RouteTemplates implements RouteResolver {
       requireNonNull(text, "template");
       if (text.isEmpty() || text.charAt(0) != '/') {
         throw new IllegalArgumentException("Route template must start with '/': \"" + text + "\"");
+      }
+      if (text.length() > MAX_TEMPLATE_LENGTH) {
+        throw new IllegalArgumentException(
+            "Route template must be at most "
+                + MAX_TEMPLATE_LENGTH
+                + " characters (the longest endpoint label value), but has "
+                + text.length()
+                + ": \""
+                + text.substring(0, 64)
+                + "...\"");
       }
       String body =
           text.length() > 1 && text.endsWith("/")

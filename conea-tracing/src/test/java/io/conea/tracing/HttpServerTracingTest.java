@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.conea.metrics.ConeaMetrics;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.distribution.pause.PauseDetector;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
@@ -316,6 +319,46 @@ class HttpServerTracingTest {
   }
 
   @Test
+  void routeTemplatesKeepTheirEndpointWhenScannerPathsFillTheEndpointCap() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ConeaMetrics capped =
+        ConeaMetrics.builder(registry).bindJvmMetrics(false).maxEndpoints(3).build();
+    HttpServerTracing scanned =
+        HttpServerTracing.builder(telemetry.api(), capped)
+            .routes(RouteTemplates.of("/api/v1/users/{id}", "/api/v1/jobs/{jobType}"))
+            .build();
+    try {
+      String[] probes = {
+        "/wp-admin/setup", "/admin/config", "/phpmyadmin/index", "/cgi-bin/test", "/owa/auth"
+      };
+      int[] statuses = {401, 403, 405};
+      for (int i = 0; i < probes.length; i++) {
+        serve(scanned, FakeRequest.get(probes[i]), statuses[i % statuses.length]);
+      }
+      serve(scanned, FakeRequest.get("/api/v1/users/1"), 200);
+      serve(scanned, new FakeRequest("POST", "/api/v1/jobs/export", null), 202);
+
+      String scrape = registry.scrape();
+      assertThat(scrape).contains("endpoint=\"_OTHER\""); // the probes did fill the cap
+      assertThat(
+              TestTelemetry.sample(
+                  scrape,
+                  "http_requests_total",
+                  "endpoint=\"/api/v1/users/{id}\",method=\"GET\",status=\"200\""))
+          .isEqualTo(1);
+      assertThat(
+              TestTelemetry.sample(
+                  scrape,
+                  "http_requests_total",
+                  "endpoint=\"/api/v1/jobs/{jobType}\",method=\"POST\",status=\"202\""))
+          .isEqualTo(1);
+    } finally {
+      capped.close();
+      registry.close();
+    }
+  }
+
+  @Test
   void sampledRequestLeavesItsTraceIdAsExemplarOnTheDurationHistogram() {
     TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/9"), FakeRequest.ACCESSOR);
     String traceId = traced.span().getSpanContext().getTraceId();
@@ -523,8 +566,7 @@ class HttpServerTracingTest {
     MeterRegistry throwing = new ThrowingRegistry();
     HttpServerTracing fragile =
         HttpServerTracing.builder(
-                telemetry.api(),
-                io.conea.metrics.ConeaMetrics.builder(throwing).bindJvmMetrics(false).build())
+                telemetry.api(), ConeaMetrics.builder(throwing).bindJvmMetrics(false).build())
             .routes(
                 (method, path) -> {
                   throw new IllegalStateException("routes");

@@ -47,6 +47,16 @@ class RouteTemplatesTest {
   }
 
   @Test
+  void templateLongerThanTheEndpointLabelCapFailsAtConfiguration() {
+    String longest = "/" + "a".repeat(255);
+    assertThat(RouteTemplates.of(longest).resolve("GET", longest)).isEqualTo(longest);
+    assertThatThrownBy(() -> RouteTemplates.of("/" + "a".repeat(256)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most 256 characters")
+        .hasMessageContaining("has 257");
+  }
+
+  @Test
   void malformedTemplatesFailAtConfiguration() {
     assertThatThrownBy(() -> RouteTemplates.of("api/users"))
         .isInstanceOf(IllegalArgumentException.class)
