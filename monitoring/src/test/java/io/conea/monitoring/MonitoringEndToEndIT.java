@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the demo service and a real Prometheus that scrapes it with the shipped local configuration
@@ -125,8 +126,9 @@ class MonitoringEndToEndIT {
   private final List<Duration> chatLatencies = new ArrayList<>();
 
   @BeforeAll
-  void startTheDemoAndPrometheusAndSendTheMix() throws Exception {
-    dir = Files.createTempDirectory("conea-monitoring-it");
+  void startTheDemoAndPrometheusAndSendTheMix(@TempDir Path tempDir) throws Exception {
+    // The demo's and Prometheus' logs and Prometheus' storage, removed after the class.
+    dir = tempDir;
     Path jar =
         Path.of(System.getProperty("demo.jar", "../examples/demo-service/target/conea-demo.jar"))
             .toAbsolutePath()
