@@ -50,12 +50,32 @@ public final class PrometheusMetrics implements AutoCloseable {
 
   private static final Logger logger = LoggerFactory.getLogger(PrometheusMetrics.class);
 
+  /**
+   * Micrometer's defaults, except that exemplars go only on counters and histogram buckets, as the
+   * OpenMetrics 1.0 format allows. Micrometer also puts them on histogram {@code _count} lines, and
+   * Prometheus before 2.43 (Debian 12's among them) then rejects the whole scrape.
+   */
+  private static final PrometheusConfig EXEMPLARS_WHERE_PROMETHEUS_READS_THEM =
+      new PrometheusConfig() {
+        @Override
+        public @Nullable String get(String key) {
+          return null;
+        }
+
+        @Override
+        public java.util.Properties prometheusProperties() {
+          java.util.Properties properties = PrometheusConfig.super.prometheusProperties();
+          properties.setProperty("io.prometheus.exporter.exemplarsOnAllMetricTypes", "false");
+          return properties;
+        }
+      };
+
   private final PrometheusMeterRegistry registry;
   private final PrometheusScrapeHandler handler;
   private final Problems problems = new Problems();
 
   PrometheusMetrics(@Nullable SpanContext exemplars) {
-    PrometheusConfig config = PrometheusConfig.DEFAULT;
+    PrometheusConfig config = EXEMPLARS_WHERE_PROMETHEUS_READS_THEM;
     PrometheusRegistry prometheusRegistry = new PrometheusRegistry();
     this.registry =
         new PrometheusMeterRegistry(config, prometheusRegistry, Clock.SYSTEM, exemplars);
