@@ -381,7 +381,9 @@ public final class HttpServerTracing {
           span.setStatus(StatusCode.ERROR, truncate(error.getMessage(), MAX_LENGTH));
         } else if (errorType != null) {
           span.setAttribute(ErrorAttributes.ERROR_TYPE, errorType);
-          span.setStatus(StatusCode.ERROR);
+          if (statusSent && status >= 500) {
+            span.setStatus(StatusCode.ERROR);
+          }
         } else if (status >= 500) {
           span.setAttribute(ErrorAttributes.ERROR_TYPE, Integer.toString(status));
           span.setStatus(StatusCode.ERROR);

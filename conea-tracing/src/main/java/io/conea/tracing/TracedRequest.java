@@ -17,8 +17,20 @@ public final class TracedRequest {
   private static final AtomicIntegerFieldUpdater<TracedRequest> ENDED =
       AtomicIntegerFieldUpdater.newUpdater(TracedRequest.class, "ended");
 
+  /**
+   * The status counted for a request whose connection closed before any response was sent: nginx's
+   * "client closed request".
+   */
+  public static final int CLIENT_CLOSED_REQUEST = 499;
+
   /** The error.type of a request whose connection closed before its response completed. */
   static final String CONNECTION_CLOSED = "connection_closed";
+
+  /** The error.type of a request whose response the instrumentation could no longer see. */
+  static final String RESPONSE_UNOBSERVED = "response_unobserved";
+
+  /** Out of the status range on purpose: conea-metrics counts it as status {@code _OTHER}. */
+  private static final int UNKNOWN_STATUS = 0;
 
   private final HttpServerTracing tracing;
   final Context context;
@@ -95,7 +107,7 @@ public final class TracedRequest {
 
   /**
    * Notes the status of the response whose headers are being sent, for {@link
-   * #endConnectionClosed()}.
+   * #endConnectionClosed()} and {@link #endUnobserved()}.
    */
   public void responseStatus(int status) {
     this.responseStatus = status;
@@ -128,20 +140,43 @@ public final class TracedRequest {
   }
 
   /**
-   * Ends a request whose connection closed before its response completed. The request is counted
-   * with the status already sent, or 500 when none was (a client giving up usually means a slow
-   * server, which the 5xx error rate must show); the span is marked as an error with {@code
-   * error.type=connection_closed}.
+   * Ends a request whose connection closed before its response completed. It is counted with the
+   * status already sent, or {@value #CLIENT_CLOSED_REQUEST} when none was: most such closes are
+   * clients giving up (a browser navigating away), which must not raise the 5xx error rate nor burn
+   * the availability SLO, and 499 stays visible as a 4xx of its own. The span gets {@code
+   * error.type=connection_closed} and, like any response, an error status only when the status sent
+   * is a 5xx.
    */
   public void endConnectionClosed() {
     if (ENDED.compareAndSet(this, 0, 1)) {
       int sent = responseStatus;
       tracing.finish(
           this,
-          sent > 0 ? sent : 500,
+          sent > 0 ? sent : CLIENT_CLOSED_REQUEST,
           sent > 0,
           null,
           CONNECTION_CLOSED,
+          null,
+          System.nanoTime() - startNanos);
+    }
+  }
+
+  /**
+   * Ends a request whose response the instrumentation can no longer see, because it left the
+   * connection's pipeline while the connection stays open (after a protocol upgrade, say). It is
+   * counted with the status already sent; when none was, the outcome is unknown and the request is
+   * counted with status {@code _OTHER} (neither a server error nor a client close), its span
+   * without a status code, with {@code error.type=response_unobserved} and no error status.
+   */
+  public void endUnobserved() {
+    if (ENDED.compareAndSet(this, 0, 1)) {
+      int sent = responseStatus;
+      tracing.finish(
+          this,
+          sent > 0 ? sent : UNKNOWN_STATUS,
+          sent > 0,
+          null,
+          sent > 0 ? null : RESPONSE_UNOBSERVED,
           null,
           System.nanoTime() - startNanos);
     }

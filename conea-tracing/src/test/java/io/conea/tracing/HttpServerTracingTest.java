@@ -466,17 +466,18 @@ class HttpServerTracingTest {
   }
 
   @Test
-  void connectionClosedBeforeAnyResponseCountsAs500WithConnectionClosedError() {
+  void connectionClosedBeforeAnyResponseCountsAs499WithoutErrorStatus() {
     TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
     traced.endConnectionClosed();
 
     SpanData span = onlySpan();
-    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
         .isEqualTo("connection_closed");
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isNull();
-    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "500")).isEqualTo(1);
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "499")).isEqualTo(1);
+    assertThat(telemetry.scrape()).doesNotContainPattern("http_requests_total\\{[^}]*status=\"5");
   }
 
   @Test
@@ -484,10 +485,44 @@ class HttpServerTracingTest {
     TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
     traced.responseStatus(200);
     traced.endConnectionClosed();
+    TracedRequest failed = tracing.start(FakeRequest.get("/api/v1/users/4"), FakeRequest.ACCESSOR);
+    failed.responseStatus(503);
+    failed.endConnectionClosed();
 
-    assertThat(onlySpan().getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+    SpanData ok = telemetry.finishedSpans().get(0);
+    assertThat(ok.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isEqualTo(200L);
+    assertThat(ok.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed");
+    assertThat(ok.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    SpanData serverError = telemetry.finishedSpans().get(1);
+    assertThat(serverError.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(serverError.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(503L);
     assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(1);
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "503")).isEqualTo(1);
+  }
+
+  @Test
+  void unobservedResponseCountsTheStatusSentOrOtherAndIsNoError() {
+    TracedRequest sent = tracing.start(FakeRequest.get("/api/v1/users/5"), FakeRequest.ACCESSOR);
+    sent.responseStatus(200);
+    sent.endUnobserved();
+    TracedRequest unknown = tracing.start(FakeRequest.get("/api/v1/users/6"), FakeRequest.ACCESSOR);
+    unknown.endUnobserved();
+
+    SpanData withStatus = telemetry.finishedSpans().get(0);
+    assertThat(withStatus.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(200L);
+    assertThat(withStatus.getAttributes().get(AttributeKey.stringKey("error.type"))).isNull();
+    SpanData withoutStatus = telemetry.finishedSpans().get(1);
+    assertThat(withoutStatus.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    assertThat(withoutStatus.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("response_unobserved");
+    assertThat(withoutStatus.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isNull();
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(1);
+    assertThat(telemetry.requests("GET", "/api/v1/users/{id}", "_OTHER")).isEqualTo(1);
   }
 
   @Test

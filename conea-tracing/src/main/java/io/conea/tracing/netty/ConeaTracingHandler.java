@@ -43,10 +43,13 @@ import java.util.ArrayDeque;
  * are current on the event loop, and cleared afterwards.
  *
  * <p>When the connection closes before a response completes, the request is still counted and its
- * span ended, with the status already sent or 500 when none was, and {@code
- * error.type=connection_closed}: see {@link TracedRequest#endConnectionClosed()}. Past {@link
- * HttpServerTracing#maxPendingRequestsPerConnection()} pipelined requests in flight, further ones
- * are counted but not traced. The handler also feeds {@code tcp_connections{state="established"}}.
+ * span ended, with the status already sent or 499 ("client closed request", not a 5xx) when none
+ * was, and {@code error.type=connection_closed}: see {@link TracedRequest#endConnectionClosed()}.
+ * When the handler leaves the pipeline of a live connection, the requests in flight end with the
+ * status already sent or, when none was, as status {@code _OTHER}: see {@link
+ * TracedRequest#endUnobserved()}. Past {@link HttpServerTracing#maxPendingRequestsPerConnection()}
+ * pipelined requests in flight, further ones are counted but not traced. The handler also feeds
+ * {@code tcp_connections{state="established"}}.
  *
  * <p>The handler is not {@link io.netty.channel.ChannelHandler.Sharable}: it holds the connection's
  * requests in flight.
@@ -97,13 +100,19 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
 
   /**
    * Ends the requests still in flight when the handler leaves the pipeline (after a protocol
-   * upgrade, say); the connection stays counted until it closes.
+   * upgrade, say): on a live connection with {@link TracedRequest#endUnobserved()}, as their
+   * responses may still complete unseen; on a closed one with {@link
+   * TracedRequest#endConnectionClosed()}. The connection stays counted until it closes.
    */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
     if (counted && ctx.channel().isActive()) {
       counted = false;
-      endPending();
+      TracedRequest request;
+      while ((request = pending.pollFirst()) != null) {
+        request.endUnobserved();
+      }
+      reading = null;
       ctx.channel().closeFuture().addListener(future -> tracing.connectionClosed());
       return;
     }

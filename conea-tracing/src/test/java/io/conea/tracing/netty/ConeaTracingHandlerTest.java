@@ -246,19 +246,20 @@ class ConeaTracingHandlerTest {
   }
 
   @Test
-  void connectionClosedBeforeTheResponseIsCountedAs500AndItsSpanEnded() throws Exception {
-    double before = telemetry.requests("GET", "/never", "500");
+  void connectionClosedBeforeTheResponseIsCountedAs499AndItsSpanEnded() throws Exception {
+    double before = telemetry.requests("GET", "/never", "499");
     try (Socket socket = connect()) {
       send(socket, get("/never"));
       Await.until(() -> seen.stream().anyMatch(s -> s.startsWith("/never")));
     }
     SpanData span = telemetry.awaitSpans(1).get(0);
-    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
     assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
         .isEqualTo("connection_closed");
     assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
         .isNull();
-    Await.until(() -> telemetry.requests("GET", "/never", "500") == before + 1);
+    Await.until(() -> telemetry.requests("GET", "/never", "499") == before + 1);
+    assertThat(telemetry.requests("GET", "/never", "500")).isZero();
   }
 
   @Test
@@ -304,6 +305,40 @@ class ConeaTracingHandlerTest {
       assertThat(local.established()).isEqualTo(1);
       channel.close();
       assertThat(local.established()).isEqualTo(0);
+      channel.finishAndReleaseAll();
+    } finally {
+      local.close();
+    }
+  }
+
+  @Test
+  void handlerRemovedFromALiveConnectionEndsRequestsAsUnobservedNotAsClosedByTheClient() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      ConeaTracingHandler handler =
+          ConeaTracingHandler.create(HttpServerTracing.create(local.api(), local.metrics));
+      EmbeddedChannel channel = new EmbeddedChannel(handler);
+      channel.writeInbound(
+          new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/streaming"));
+      channel.writeInbound(
+          new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/waiting"));
+      channel.writeOutbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+      channel.pipeline().remove(handler);
+
+      List<SpanData> spans = local.finishedSpans();
+      assertThat(spans)
+          .extracting(s -> s.getAttributes().get(AttributeKey.stringKey("url.path")))
+          .containsExactly("/streaming", "/waiting");
+      assertThat(spans)
+          .allSatisfy(s -> assertThat(s.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET));
+      assertThat(
+              spans.get(0).getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+          .isEqualTo(200L);
+      assertThat(spans.get(1).getAttributes().get(AttributeKey.stringKey("error.type")))
+          .isEqualTo("response_unobserved");
+      assertThat(local.requests("GET", "/streaming", "200")).isEqualTo(1);
+      assertThat(local.requests("GET", "/waiting", "_OTHER")).isEqualTo(1);
+      assertThat(local.scrape()).doesNotContain("status=\"499\"").doesNotContain("status=\"500\"");
       channel.finishAndReleaseAll();
     } finally {
       local.close();
