@@ -25,10 +25,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -84,11 +82,6 @@ class MonitoringEndToEndIT {
           new Model("claude-3-5-sonnet", "anthropic", 4),
           new Model("gemini-1.5-pro", "google", 2));
 
-  /** How Prometheus before 2.43 rejects a scrape with an exemplar on a histogram's _count. */
-  private static final String EXEMPLAR_REJECTION = "_count does not support exemplars";
-
-  private static final Pattern VERSION = Pattern.compile("version (\\d+\\.\\d+\\.\\d+)");
-
   private static final Pattern TRACE_ID = Pattern.compile("[0-9a-f]{32}");
   private static final double EXACT = 1e-9;
 
@@ -101,13 +94,6 @@ class MonitoringEndToEndIT {
   private DemoProcess demo;
   private PrometheusProcess prometheus;
   private double prometheusStarted;
-
-  /**
-   * Why exemplars cannot be scraped here, or null when they can. Prometheus before 2.43 rejects the
-   * whole scrape when a histogram's _count carries an exemplar (allowed since 2.43,
-   * prometheus/prometheus#11984); the demo then runs unsampled, so that it has no exemplars.
-   */
-  private String exemplarProblem;
 
   /** When every query is evaluated: the time of the last scrape of the metrics target. */
   private double evalTime;
@@ -137,23 +123,8 @@ class MonitoringEndToEndIT {
     demo = DemoProcess.start(jar, dir, http, Map.of());
     createEverySeries();
     startPrometheus();
-    String rejection = scrapeRejection();
-    if (rejection != null) {
-      // The one rejection known to be Prometheus' and not the assets': see exemplarProblem.
-      assertThat(rejection).as("why Prometheus rejects the scrape").contains(EXEMPLAR_REJECTION);
-      exemplarProblem =
-          prometheusVersion()
-              + " rejects every scrape of the sampled demo (\""
-              + rejection
-              + "\"): exemplars on histogram _count lines are accepted from Prometheus 2.43 on"
-              + " (prometheus/prometheus#11984). The queries were checked on an unsampled demo.";
-      prometheus.close();
-      demo.close();
-      demo = DemoProcess.start(jar, dir, http, Map.of("OTEL_TRACES_SAMPLER", "always_off"));
-      createEverySeries();
-      startPrometheus();
-      assertThat(scrapeRejection()).as("scrape error of the unsampled demo").isNull();
-    }
+    // Exemplars go only where every Prometheus from 2.x on accepts them (not on _count).
+    assertThat(scrapeRejection()).as("why Prometheus rejects the scrape").isNull();
 
     double roundStarted = now();
     sendRound(true);
@@ -199,22 +170,15 @@ class MonitoringEndToEndIT {
     return null;
   }
 
-  private String prometheusVersion() {
-    Tools.Result version = Tools.run(dir, Duration.ofSeconds(10), Tools.prometheus(), "--version");
-    Matcher matcher = VERSION.matcher(version.output());
-    return matcher.find() ? "Prometheus " + matcher.group(1) : "This Prometheus";
-  }
-
   @AfterAll
   void stop() {
     System.out.printf(
         Locale.ROOT,
         "conea-monitoring end to end: %d scrapes of /metrics counted, one request reads as %.6f/s"
-            + " in a 5m rate (x300 = %.4f)%s%n",
+            + " in a 5m rate (x300 = %.4f)%n",
         (long) scrapes,
         perRequest,
-        perRequest * 300,
-        exemplarProblem == null ? "" : "; " + exemplarProblem);
+        perRequest * 300);
     figures.forEach((expr, answer) -> System.out.printf("  %s%n    = %s%n", expr, answer));
     if (prometheus != null) {
       prometheus.close();
@@ -460,7 +424,6 @@ class MonitoringEndToEndIT {
 
   @Test
   void exemplarsCarryTheTraceIdsThatGrafanaLinksToJaeger() {
-    Assumptions.assumeTrue(exemplarProblem == null, exemplarProblem);
     PrometheusProcess.Answer answer =
         prometheus.exemplars(
             "http_request_duration_seconds_bucket", prometheusStarted - 600, now());
