@@ -136,17 +136,35 @@ class DemoTest {
 
   /** The value of the gpt-4/openai series of {@code name} with {@code extraLabel}, 0 if absent. */
   private static double aiSeries(String scrape, String name, String extraLabel) {
-    String prefix =
+    return series(
+        scrape,
         name
             + "{model=\"gpt-4\",provider=\"openai\""
             + (extraLabel.isEmpty() ? "" : "," + extraLabel)
-            + "} ";
+            + "}");
+  }
+
+  /** The value of one series, named with its labels as scraped; 0 if absent. */
+  private static double series(String scrape, String nameAndLabels) {
+    String prefix = nameAndLabels + " ";
     return scrape
         .lines()
         .filter(line -> line.startsWith(prefix))
         .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()).trim()))
         .findFirst()
         .orElse(0);
+  }
+
+  /** Waits until {@code series} of the scrape on {@code port} reaches {@code expected}. */
+  private static void awaitSeries(int port, String nameAndLabels, double expected)
+      throws Exception {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    double value;
+    while ((value = series(scrape(port), nameAndLabels)) < expected
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(value).as(nameAndLabels).isEqualTo(expected);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -171,18 +189,29 @@ class DemoTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("servers")
   void userAnswersWithActivity(String server, int port) throws Exception {
+    double before = series(scrape(port), "user_activity_total");
     HttpResponse<String> response = send(port, "GET", "/api/v1/users/42", null);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(json(response).get("id").asText()).isEqualTo("42");
+    assertThat(series(scrape(port), "user_activity_total")).isEqualTo(before + 1);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("servers")
-  void jobsAreAccepted(String server, int port) throws Exception {
+  void jobsAreAcceptedAndCountedWhenTheyFinish(String server, int port) throws Exception {
+    String succeeded = "data_processing_jobs_total{job_type=\"etl\",status=\"success\"}";
+    String failed = "data_processing_jobs_total{job_type=\"etl\",status=\"failure\"}";
+    String scrape = scrape(port);
+    double succeededBefore = series(scrape, succeeded);
+    double failedBefore = series(scrape, failed);
+
     assertThat(send(port, "POST", "/api/v1/jobs/etl", null).statusCode()).isEqualTo(202);
     HttpResponse<String> failing = send(port, "POST", "/api/v1/jobs/etl?fail=true", null);
     assertThat(failing.statusCode()).isEqualTo(202);
     assertThat(json(failing).get("job_type").asText()).isEqualTo("etl");
+
+    awaitSeries(port, succeeded, succeededBefore + 1);
+    awaitSeries(port, failed, failedBefore + 1);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -237,15 +266,18 @@ class DemoTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("servers")
   void metricsCountRequestsUnderTheirRouteTemplate(String server, int port) throws Exception {
+    String user =
+        "http_requests_total{endpoint=\"/api/v1/users/{id}\",method=\"GET\",status=\"200\"}";
+    String notFound = "http_requests_total{endpoint=\"NOT_FOUND\",method=\"GET\",status=\"404\"}";
+    String before = scrape(port);
+
     send(port, "GET", "/api/v1/users/9d1e2c", null);
     send(port, "GET", "/no/such/path/12345", null);
-    String scrape = send(port, "GET", "/metrics", null).body();
-    assertThat(scrape)
-        .contains(
-            "http_requests_total{endpoint=\"/api/v1/users/{id}\",method=\"GET\",status=\"200\"}")
-        .contains("http_requests_total{endpoint=\"NOT_FOUND\",method=\"GET\",status=\"404\"}")
-        .doesNotContain("9d1e2c")
-        .doesNotContain("12345");
+
+    String after = scrape(port);
+    assertThat(series(after, user)).isEqualTo(series(before, user) + 1);
+    assertThat(series(after, notFound)).isEqualTo(series(before, notFound) + 1);
+    assertThat(after).doesNotContain("9d1e2c").doesNotContain("12345");
   }
 
   @ParameterizedTest(name = "{0}")
