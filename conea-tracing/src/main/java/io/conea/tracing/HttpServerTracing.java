@@ -489,7 +489,8 @@ public final class HttpServerTracing {
 
     /**
      * Sets how many pipelined requests one connection may have in flight and still be traced;
-     * requests past it are counted but get no span (default 64).
+     * requests past it are counted but get no span (default 64). At four times this bound, the
+     * Netty handler stops reading from the connection until responses catch up.
      */
     public Builder maxPendingRequestsPerConnection(int maxPendingRequestsPerConnection) {
       if (maxPendingRequestsPerConnection < 1) {

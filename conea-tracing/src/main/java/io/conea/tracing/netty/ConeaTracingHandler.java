@@ -47,27 +47,41 @@ import java.util.ArrayDeque;
  * was, and {@code error.type=connection_closed}: see {@link TracedRequest#endConnectionClosed()}.
  * When the handler leaves the pipeline of a live connection, the requests in flight end with the
  * status already sent or, when none was, as status {@code _OTHER}: see {@link
- * TracedRequest#endUnobserved()}. Past {@link HttpServerTracing#maxPendingRequestsPerConnection()}
- * pipelined requests in flight, further ones are counted but not traced. The handler also feeds
- * {@code tcp_connections{state="established"}}.
+ * TracedRequest#endUnobserved()}.
+ *
+ * <p>Past {@link HttpServerTracing#maxPendingRequestsPerConnection()} pipelined requests in flight,
+ * further ones are counted but not traced; at four times that bound (256 by default), the handler
+ * stops reading from the connection ({@code autoRead} off) until the responses have brought the
+ * requests in flight back to the traced bound. A client that pipelines without reading thus waits,
+ * as for a slow server, and no request is dropped or left uncounted; the queue holds at most the
+ * pause bound plus the requests the codec had already decoded from the last read. The handler turns
+ * {@code autoRead} back on only when it turned it off itself.
+ *
+ * <p>The handler also feeds {@code tcp_connections{state="established"}}.
  *
  * <p>The handler is not {@link io.netty.channel.ChannelHandler.Sharable}: it holds the connection's
  * requests in flight.
  */
 public final class ConeaTracingHandler extends ChannelDuplexHandler {
 
+  /** How many times the traced bound may be in flight before the handler stops reading. */
+  static final int PAUSE_FACTOR = 4;
+
   private final HttpServerTracing tracing;
   private final int maxTraced;
+  private final int pauseAt;
   private final ArrayDeque<TracedRequest> pending = new ArrayDeque<>(4);
   private TracedRequest reading;
   private HttpRequest readingRequest;
   private ChannelHandlerContext context;
   private String peerAddress;
   private boolean counted;
+  private boolean readingPaused;
 
   ConeaTracingHandler(HttpServerTracing tracing) {
     this.tracing = tracing;
     this.maxTraced = tracing.maxPendingRequestsPerConnection();
+    this.pauseAt = (int) Math.min(Integer.MAX_VALUE, (long) PAUSE_FACTOR * maxTraced);
   }
 
   /** Returns a handler for one channel. */
@@ -113,6 +127,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
         request.endUnobserved();
       }
       reading = null;
+      if (readingPaused) {
+        resumeReading(ctx);
+      }
       ctx.channel().closeFuture().addListener(future -> tracing.connectionClosed());
       return;
     }
@@ -137,6 +154,12 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
         readingRequest = null;
       }
       pending.addLast(reading);
+      if (pending.size() >= pauseAt && !readingPaused && ctx.channel().config().isAutoRead()) {
+        // Backpressure instead of an unbounded queue or a dropped connection: every request
+        // read stays counted, and the client waits for responses as it would for a slow server.
+        readingPaused = true;
+        ctx.channel().config().setAutoRead(false);
+      }
     }
     TracedRequest current = reading;
     if (msg instanceof LastHttpContent) {
@@ -172,8 +195,16 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
       if (head != null) {
         head.end(head.responseStatus() > 0 ? head.responseStatus() : 200, null, null);
       }
+      if (readingPaused && pending.size() <= maxTraced) {
+        resumeReading(ctx);
+      }
     }
     ctx.write(msg, promise);
+  }
+
+  private void resumeReading(ChannelHandlerContext ctx) {
+    readingPaused = false;
+    ctx.channel().config().setAutoRead(true);
   }
 
   private static int statusCode(HttpResponse response) {

@@ -53,6 +53,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -384,6 +385,85 @@ class ConeaTracingHandlerTest {
   }
 
   @Test
+  void pipeliningClientThatNeverReadsIsPausedAtTheBoundAndEveryRequestIsStillCounted()
+      throws Exception {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    HttpServerTracing bounded =
+        HttpServerTracing.builder(local.api(), local.metrics)
+            .maxPendingRequestsPerConnection(2)
+            .build();
+    Holding application = new Holding();
+    List<Channel> accepted = new CopyOnWriteArrayList<>();
+    Channel holdingServer =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    accepted.add(channel);
+                    channel
+                        .pipeline()
+                        .addLast(new HttpServerCodec())
+                        .addLast(ConeaTracingHandler.create(bounded))
+                        .addLast(application);
+                  }
+                })
+            .bind(InetAddress.getLoopbackAddress(), 0)
+            .sync()
+            .channel();
+    int requests = 500;
+    byte[] request =
+        ("GET /held HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + "p".repeat(2000) + "\r\n\r\n")
+            .getBytes(US_ASCII);
+    List<IOException> writeFailures = new CopyOnWriteArrayList<>();
+    try (Socket socket =
+        new Socket(
+            InetAddress.getLoopbackAddress(),
+            ((InetSocketAddress) holdingServer.localAddress()).getPort())) {
+      socket.setSoTimeout(10_000);
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  OutputStream out = socket.getOutputStream();
+                  for (int i = 0; i < requests; i++) {
+                    out.write(request);
+                  }
+                  out.flush();
+                } catch (IOException e) {
+                  writeFailures.add(e);
+                }
+              },
+              "pipelining-writer");
+      writer.setDaemon(true);
+      writer.start();
+
+      // The application holds every response: the handler must stop reading at 4 x 2 in flight.
+      Await.until(() -> !accepted.isEmpty() && !accepted.get(0).config().isAutoRead());
+      Channel channel = accepted.get(0);
+      channel.eventLoop().submit(() -> {}).sync(); // the read under way has been handled
+      assertThat(application.read.get())
+          .as("requests read while the client kept sending and nothing was answered")
+          .isBetween(4 * 2, requests / 2);
+
+      channel.eventLoop().execute(application::release);
+      String responses = readUntil(socket, r -> count(r, "HTTP/1.1 200 OK") == requests);
+      writer.join(10_000);
+
+      assertThat(writeFailures).isEmpty();
+      assertThat(count(responses, "HTTP/1.1 200 OK")).isEqualTo(requests);
+      assertThat(application.read.get()).isEqualTo(requests);
+      assertThat(local.totalRequests()).isEqualTo(requests);
+      assertThat(channel.config().isAutoRead()).isTrue();
+    } finally {
+      holdingServer.close().sync();
+      local.close();
+    }
+  }
+
+  @Test
   void absoluteFormTargetLosesItsUserinfo() {
     TestTelemetry local = TestTelemetry.alwaysOn();
     try {
@@ -466,6 +546,51 @@ class ConeaTracingHandlerTest {
     }
     channel.finishAndReleaseAll();
     return response.toString();
+  }
+
+  /** Holds every response until released, then answers each request at once. */
+  private static final class Holding extends ChannelInboundHandlerAdapter {
+    final AtomicInteger read = new AtomicInteger();
+    private ChannelHandlerContext context;
+    private int owed;
+    private boolean released;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      context = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof LastHttpContent) {
+          read.incrementAndGet();
+          if (released) {
+            answer(ctx);
+          } else {
+            owed++;
+          }
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    /** Runs on the event loop. */
+    void release() {
+      released = true;
+      for (; owed > 0; owed--) {
+        answer(context);
+      }
+    }
+
+    private static void answer(ChannelHandlerContext ctx) {
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.copiedBuffer("ok", US_ASCII));
+      response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 2);
+      ctx.writeAndFlush(response);
+    }
   }
 
   /** The application: answers by path and reports what it sees of the trace and the MDC. */
