@@ -109,6 +109,7 @@ public final class HttpServerTracing {
   private final boolean accessLog;
   private final int maxPendingRequestsPerConnection;
   private final Failures failures = new Failures();
+  private final SpanNames spanNames = new SpanNames();
   private final ConcurrentHashMap<HttpServerRequestAccessor<?>, PropagationGetter<?>> getters =
       new ConcurrentHashMap<>();
 
@@ -266,7 +267,7 @@ public final class HttpServerTracing {
     // Attributes a sampler may use go on the builder; the rest only on recorded spans.
     SpanBuilder builder =
         tracer
-            .spanBuilder(spanName(method, route))
+            .spanBuilder(spanNames.get(method, route))
             .setParent(parent)
             .setSpanKind(SpanKind.SERVER)
             .setAttribute(HttpAttributes.HTTP_REQUEST_METHOD, method)
@@ -333,11 +334,6 @@ public final class HttpServerTracing {
     }
   }
 
-  static String spanName(String method, String route) {
-    String prefix = method == OTHER_METHOD ? "HTTP" : method;
-    return route == null ? prefix : prefix + ' ' + route;
-  }
-
   /** Ends a request: metrics while its span is current, then the span. Called once. */
   @SuppressWarnings("try") // the scope is what makes the exemplar and the MDC visible
   void finish(
@@ -369,7 +365,7 @@ public final class HttpServerTracing {
     try {
       if (span.isRecording()) {
         if (lateRoute) {
-          span.updateName(spanName(request.method, route));
+          span.updateName(spanNames.get(request.method, route));
           span.setAttribute(HttpAttributes.HTTP_ROUTE, route);
         }
         if (statusSent) {

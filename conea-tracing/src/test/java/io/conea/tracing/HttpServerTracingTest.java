@@ -113,6 +113,22 @@ class HttpServerTracingTest {
   }
 
   @Test
+  void spanNameOfAMethodAndRouteIsBuiltOnceAndShared() {
+    serve(tracing, FakeRequest.get("/api/v1/users/1"), 200);
+    serve(tracing, FakeRequest.get("/api/v1/users/2"), 200);
+    TracedRequest late = tracing.start(FakeRequest.get("/orders/1"), FakeRequest.ACCESSOR);
+    late.end(200, null, "/orders/{orderId}");
+    TracedRequest lateAgain = tracing.start(FakeRequest.get("/orders/2"), FakeRequest.ACCESSOR);
+    lateAgain.end(200, null, "/orders/{orderId}");
+
+    List<SpanData> spans = telemetry.finishedSpans();
+    assertThat(spans.get(0).getName()).isEqualTo("GET /api/v1/users/{id}");
+    assertThat(spans.get(1).getName()).isSameAs(spans.get(0).getName());
+    assertThat(spans.get(2).getName()).isEqualTo("GET /orders/{orderId}");
+    assertThat(spans.get(3).getName()).isSameAs(spans.get(2).getName());
+  }
+
+  @Test
   void spanWithoutKnownRouteIsNamedAfterTheMethodAlone() {
     serve(tracing, FakeRequest.get("/unmatched/thing"), 200);
     assertThat(onlySpan().getName()).isEqualTo("GET");
