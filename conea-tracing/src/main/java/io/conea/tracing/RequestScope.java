@@ -7,6 +7,7 @@ import static io.conea.tracing.HttpServerTracing.MDC_SPAN_ID;
 import static io.conea.tracing.HttpServerTracing.MDC_TRACE_ID;
 import static io.conea.tracing.HttpServerTracing.MDC_USER_ID;
 
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import org.slf4j.MDC;
 
@@ -16,8 +17,12 @@ import org.slf4j.MDC;
  */
 final class RequestScope implements Scope {
 
+  /** The request whose scope is innermost on this thread; set to null, never removed, when none. */
+  private static final ThreadLocal<TracedRequest> current = new ThreadLocal<>();
+
   private final TracedRequest request;
   private final Scope contextScope;
+  private final TracedRequest previousRequest;
   private final String previousTraceId;
   private final String previousSpanId;
   private final String previousMethod;
@@ -35,12 +40,22 @@ final class RequestScope implements Scope {
     this.previousPath = MDC.get(MDC_PATH);
     this.previousUserId = MDC.get(MDC_USER_ID);
     this.previousOrganizationId = MDC.get(MDC_ORGANIZATION_ID);
+    this.previousRequest = current.get();
     set(MDC_TRACE_ID, request.traceId);
     set(MDC_SPAN_ID, request.spanId);
     set(MDC_METHOD, request.method);
     set(MDC_PATH, request.path);
     set(MDC_USER_ID, request.userId);
     set(MDC_ORGANIZATION_ID, request.organizationId);
+    current.set(request);
+  }
+
+  /**
+   * Returns whether the request's scope is innermost on this thread with its context still current,
+   * so that making it current again would change nothing.
+   */
+  static boolean isCurrent(TracedRequest request) {
+    return current.get() == request && Context.current() == request.context;
   }
 
   @Override
@@ -59,6 +74,7 @@ final class RequestScope implements Scope {
     } catch (RuntimeException e) {
       request.reportFailure("restoring the MDC", e);
     } finally {
+      current.set(previousRequest);
       contextScope.close();
     }
   }

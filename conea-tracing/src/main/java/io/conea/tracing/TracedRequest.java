@@ -85,11 +85,15 @@ public final class TracedRequest {
 
   /**
    * Makes the request's context current and puts its MDC values on this thread until the returned
-   * scope is closed, which restores what was there before. Never throws.
+   * scope is closed, which restores what was there before. When the request is current already (its
+   * scope is the innermost one on this thread), returns a no-op scope at no cost. Never throws.
    */
   public Scope makeCurrent() {
     Scope contextScope = null;
     try {
+      if (RequestScope.isCurrent(this)) {
+        return Scope.noop();
+      }
       contextScope = context.makeCurrent();
       return new RequestScope(this, contextScope);
     } catch (RuntimeException e) {

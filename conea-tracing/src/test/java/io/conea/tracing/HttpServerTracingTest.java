@@ -19,6 +19,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.util.List;
@@ -126,6 +127,29 @@ class HttpServerTracingTest {
     assertThat(spans.get(1).getName()).isSameAs(spans.get(0).getName());
     assertThat(spans.get(2).getName()).isEqualTo("GET /orders/{orderId}");
     assertThat(spans.get(3).getName()).isSameAs(spans.get(2).getName());
+  }
+
+  @Test
+  void makingTheCurrentRequestCurrentAgainChangesNothingAndCostsNothing() {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/5"), FakeRequest.ACCESSOR);
+    try (Scope outer = traced.makeCurrent()) {
+      Scope nested = traced.makeCurrent();
+      assertThat(nested).isSameAs(Scope.noop());
+      nested.close();
+      assertThat(MDC.get("path")).isEqualTo("/api/v1/users/5");
+      assertThat(Span.current()).isSameAs(traced.span());
+      // Once another context is current, the request is made current for real again.
+      try (Scope other = Context.root().makeCurrent()) {
+        try (Scope again = traced.makeCurrent()) {
+          assertThat(again).isNotSameAs(Scope.noop());
+          assertThat(Span.current()).isSameAs(traced.span());
+        }
+        assertThat(Span.current().getSpanContext().isValid()).isFalse();
+      }
+      assertThat(Span.current()).isSameAs(traced.span());
+    }
+    traced.end(200, null, null);
+    assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
   }
 
   @Test

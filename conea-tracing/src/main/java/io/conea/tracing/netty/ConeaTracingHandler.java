@@ -40,7 +40,9 @@ import java.util.ArrayDeque;
  * LastHttpContent} is written (a full response, the last chunk of a chunked one, or the empty last
  * content after a HEAD, 204 or 304 response); interim 1xx responses other than 101 do not end it.
  * While the handlers after this one read a request ({@code channelRead}), its span and MDC values
- * are current on the event loop, and cleared afterwards.
+ * are current on the event loop: made current once for the messages of the request that one read
+ * delivers (its head and content chunks), and cleared before {@code channelReadComplete}, the next
+ * request's first message or anything else is passed on.
  *
  * <p>When the connection closes before a response completes, the request is still counted and its
  * span ended, with the status already sent or 499 ("client closed request", not a 5xx) when none
@@ -77,6 +79,8 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   private String peerAddress;
   private boolean counted;
   private boolean readingPaused;
+  private TracedRequest scoped;
+  private Scope readScope;
 
   ConeaTracingHandler(HttpServerTracing tracing) {
     this.tracing = tracing;
@@ -108,6 +112,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   /** Ends the requests still in flight, then counts the connection as closed. */
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    closeReadScope();
     closed();
     super.channelInactive(ctx);
   }
@@ -120,6 +125,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
    */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    closeReadScope();
     if (counted && ctx.channel().isActive()) {
       counted = false;
       TracedRequest request;
@@ -141,7 +147,6 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
    * handlers read the request and its content.
    */
   @Override
-  @SuppressWarnings("try") // the scope is what the next handlers see
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (msg instanceof HttpRequest) {
       readingRequest = (HttpRequest) msg;
@@ -165,12 +170,32 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
     if (msg instanceof LastHttpContent) {
       reading = null;
     }
-    if (current == null) {
-      ctx.fireChannelRead(msg);
-      return;
+    if (current != scoped) {
+      closeReadScope();
+      if (current != null) {
+        readScope = current.makeCurrent();
+        scoped = current;
+      }
     }
-    try (Scope scope = current.makeCurrent()) {
-      ctx.fireChannelRead(msg);
+    ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * Clears the context and MDC values of the request read last before the end of the read is passed
+   * on, so that nothing carries over to the event loop's next task.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    closeReadScope();
+    super.channelReadComplete(ctx);
+  }
+
+  private void closeReadScope() {
+    if (scoped != null) {
+      scoped = null;
+      Scope scope = readScope;
+      readScope = null;
+      scope.close();
     }
   }
 

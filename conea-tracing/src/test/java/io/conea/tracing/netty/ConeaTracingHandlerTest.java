@@ -26,6 +26,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -45,6 +46,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -460,6 +462,70 @@ class ConeaTracingHandlerTest {
     } finally {
       holdingServer.close().sync();
       local.close();
+    }
+  }
+
+  @Test
+  void contentChunksOfOneReadShareTheRequestsScopeWithoutAllocatingPerChunk() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      ChunkReader reader = new ChunkReader();
+      EmbeddedChannel channel =
+          new EmbeddedChannel(
+              ConeaTracingHandler.create(HttpServerTracing.create(local.api(), local.metrics)),
+              reader);
+      long fewChunks = allocatedWhileReading(channel, 10); // also warms up
+      fewChunks = allocatedWhileReading(channel, 10);
+      long manyChunks = allocatedWhileReading(channel, 2010);
+
+      assertThat(reader.messages).isEqualTo(3 * 2 + 10 + 10 + 2010);
+      assertThat(reader.withoutRequestScope).isZero();
+      assertThat((manyChunks - fewChunks) / 2000.0)
+          .as("bytes allocated per content chunk")
+          .isLessThan(8.0);
+      assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+      assertThat(Span.current().getSpanContext().isValid()).isFalse();
+      assertThat(local.totalRequests()).isEqualTo(3);
+      channel.finishAndReleaseAll();
+    } finally {
+      local.close();
+    }
+  }
+
+  /** Returns the bytes this thread allocated while one read delivered a request of n chunks. */
+  private static long allocatedWhileReading(EmbeddedChannel channel, int chunks) {
+    Object[] messages = new Object[chunks + 2];
+    messages[0] = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/upload");
+    for (int i = 1; i <= chunks; i++) {
+      messages[i] = new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
+    }
+    messages[chunks + 1] = LastHttpContent.EMPTY_LAST_CONTENT;
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    channel.writeInbound(messages);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+    channel.outboundMessages().clear();
+    return allocated;
+  }
+
+  /** Counts the messages read without their request's trace id in the MDC. */
+  private static final class ChunkReader extends ChannelInboundHandlerAdapter {
+    int messages;
+    int withoutRequestScope;
+    private String traceId;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpRequest) {
+        traceId = Span.current().getSpanContext().getTraceId();
+      }
+      messages++;
+      if (!traceId.equals(MDC.get("trace_id"))) {
+        withoutRequestScope++;
+      }
+      ReferenceCountUtil.release(msg);
     }
   }
 
