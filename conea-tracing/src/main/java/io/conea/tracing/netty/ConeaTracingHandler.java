@@ -81,6 +81,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   private boolean readingPaused;
   private TracedRequest scoped;
   private Scope readScope;
+  private boolean dispatching;
 
   ConeaTracingHandler(HttpServerTracing tracing) {
     this.tracing = tracing;
@@ -112,7 +113,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   /** Ends the requests still in flight, then counts the connection as closed. */
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    closeReadScope();
+    if (!dispatching) {
+      closeReadScope();
+    }
     closed();
     super.channelInactive(ctx);
   }
@@ -125,7 +128,11 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
    */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
-    closeReadScope();
+    if (!dispatching) {
+      // Removed during a read, the scope closes once the next handlers return, so that scopes
+      // they opened inside it close first.
+      closeReadScope();
+    }
     if (counted && ctx.channel().isActive()) {
       counted = false;
       TracedRequest request;
@@ -177,7 +184,15 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
         scoped = current;
       }
     }
-    ctx.fireChannelRead(msg);
+    dispatching = true;
+    try {
+      ctx.fireChannelRead(msg);
+    } finally {
+      dispatching = false;
+    }
+    if (ctx.isRemoved() || !ctx.channel().isActive()) {
+      closeReadScope();
+    }
   }
 
   /**

@@ -42,6 +42,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
 import java.io.InputStream;
@@ -342,6 +343,43 @@ class ConeaTracingHandlerTest {
       assertThat(local.requests("GET", "/streaming", "200")).isEqualTo(1);
       assertThat(local.requests("GET", "/waiting", "_OTHER")).isEqualTo(1);
       assertThat(local.scrape()).doesNotContain("status=\"499\"").doesNotContain("status=\"500\"");
+      channel.finishAndReleaseAll();
+    } finally {
+      local.close();
+    }
+  }
+
+  @Test
+  void handlerRemovedWhileTheNextHandlerReadsLeavesNoContextBehind() {
+    TestTelemetry local = TestTelemetry.alwaysOn();
+    try {
+      ConeaTracingHandler handler =
+          ConeaTracingHandler.create(HttpServerTracing.create(local.api(), local.metrics));
+      List<String> paths = new CopyOnWriteArrayList<>();
+      EmbeddedChannel channel =
+          new EmbeddedChannel(
+              handler,
+              new ChannelInboundHandlerAdapter() {
+                @Override
+                @SuppressWarnings("try") // the scope is what the removal happens inside of
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                  paths.add(MDC.get("path"));
+                  Span own = local.api().getTracer("app").spanBuilder("upgrade").startSpan();
+                  try (Scope scope = own.makeCurrent()) {
+                    ctx.pipeline().remove(handler); // a protocol upgrade, say
+                  } finally {
+                    own.end();
+                    ReferenceCountUtil.release(msg);
+                  }
+                }
+              });
+      channel.writeInbound(
+          new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/upgrade"));
+
+      assertThat(paths).containsExactly("/upgrade");
+      assertThat(Span.current().getSpanContext().isValid()).isFalse();
+      assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+      assertThat(local.finishedSpans()).extracting(SpanData::getName).contains("upgrade", "GET");
       channel.finishAndReleaseAll();
     } finally {
       local.close();
