@@ -274,7 +274,7 @@ public final class ResultsReport {
               r ->
                   String.format(
                       Locale.ROOT,
-                      "%.1fx (%s vs %s ns/op)",
+                      "%.2fx (%s vs %s ns/op)",
                       r,
                       time(builder.get().score()),
                       time(reference.get().score()))),
@@ -327,7 +327,7 @@ public final class ResultsReport {
               r ->
                   String.format(
                       Locale.ROOT,
-                      "%.1fx (%s vs %s ns/op)",
+                      "%.2fx (%s vs %s ns/op)",
                       r,
                       time(other.get().score()),
                       time(log.get().score()))),

@@ -60,13 +60,13 @@ class ResultsReportTest {
         .contains("| (a) conea records an HTTP request with 0 B/op | 0 B/op | met |")
         .contains(
             "| (a) conea at least 5x faster than Micrometer's builder idiom, 1 thread |"
-                + " 8.0x (400 vs 50.0 ns/op) | met |")
+                + " 8.00x (400 vs 50.0 ns/op) | met |")
         .contains(
             "| (a) conea faster than every alternative, 1 thread | conea 50.0 ns/op; faster:"
                 + " `prometheusClient` 40.0 | **missed** |")
         .contains("| (b) conea's filter adds at most 1 us per unsampled request | 500 ns | met |")
         .contains(
-            "| (d) conea at least twice the throughput of `logstash` | 1.8x (900 vs 500 ns/op)"
+            "| (d) conea at least twice the throughput of `logstash` | 1.80x (900 vs 500 ns/op)"
                 + " | **missed** |")
         .contains("2 threads | not measured | not measured |");
   }
