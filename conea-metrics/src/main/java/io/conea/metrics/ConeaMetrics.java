@@ -3,6 +3,7 @@ package io.conea.metrics;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -13,6 +14,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -223,7 +225,24 @@ public final class ConeaMetrics implements AutoCloseable {
     }
   }
 
+  private static final String PROCESS_CPU_TIME = "process.cpu.time";
+  private static final String SYSTEM_CPU_COUNT = "system.cpu.count";
+  static final String SYSTEM_CPUS = "system.cpu.logical.processors";
+
   private static List<AutoCloseable> bindJvmMetrics(MeterRegistry registry) {
+    // Two of ProcessorMetrics' names fail `promtool check metrics`: process_cpu_time_ns_total
+    // (an abbreviated unit; process.cpu.usage stays) and system_cpu_count (a _count suffix on a
+    // gauge, renamed). Only these exact names are touched.
+    registry
+        .config()
+        .meterFilter(MeterFilter.deny(id -> PROCESS_CPU_TIME.equals(id.getName())))
+        .meterFilter(
+            new MeterFilter() {
+              @Override
+              public Meter.Id map(Meter.Id id) {
+                return SYSTEM_CPU_COUNT.equals(id.getName()) ? id.withName(SYSTEM_CPUS) : id;
+              }
+            });
     JvmGcMetrics gc = new JvmGcMetrics();
     List<MeterBinder> binders =
         List.of(
@@ -320,7 +339,10 @@ public final class ConeaMetrics implements AutoCloseable {
 
     /**
      * Sets whether Micrometer's JVM and process meters are bound (memory, garbage collection,
-     * threads, class loading, CPU, uptime, file descriptors). Default true.
+     * threads, class loading, CPU, uptime, file descriptors). Default true. So that the scrape
+     * passes {@code promtool check metrics}, Micrometer's {@code system.cpu.count} is exposed as
+     * {@code system_cpu_logical_processors} and {@code process.cpu.time} (nanoseconds, named {@code
+     * process_cpu_time_ns_total}) is left out; {@code process_cpu_usage} remains.
      */
     public Builder bindJvmMetrics(boolean bindJvmMetrics) {
       this.bindJvmMetrics = bindJvmMetrics;

@@ -164,7 +164,7 @@ class ConeaMetricsTest {
               "jvm_gc_memory_allocated_bytes_total",
               "jvm_threads_live_threads",
               "jvm_classes_loaded_classes",
-              "system_cpu_count",
+              "system_cpu_logical_processors",
               "process_cpu_usage",
               "process_uptime_seconds",
               "process_start_time_seconds",
