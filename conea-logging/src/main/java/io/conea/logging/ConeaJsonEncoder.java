@@ -472,6 +472,13 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
       }
       return;
     }
+    int formatted = value instanceof Double ? w.formatDouble((Double) value) : -1;
+    if (formatted > 0) {
+      if (w.name(name, formatted)) {
+        w.formattedNumber(formatted);
+      }
+      return;
+    }
     CharSequence text = text(value);
     if (JsonWriter.isJsonNumber(text)) {
       if (w.name(name, text.length())) {
@@ -548,10 +555,14 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     int reserve;
     CharSequence text = null;
     boolean number = false;
+    // Doubles such as a cost are common and most are written here without Double.toString.
+    int formatted = value instanceof Double ? w.formatDouble((Double) value) : -1;
     if (value instanceof Boolean) {
       reserve = 5;
     } else if (isIntegral(value)) {
       reserve = JsonWriter.LONG_BYTES;
+    } else if (formatted > 0) {
+      reserve = formatted;
     } else {
       text = text(value);
       number = value instanceof Number && JsonWriter.isJsonNumber(text);
@@ -570,6 +581,8 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
     }
     if (value instanceof Boolean) {
       w.booleanValue((Boolean) value);
+    } else if (formatted > 0) {
+      w.formattedNumber(formatted);
     } else if (text == null) {
       w.longValue(((Number) value).longValue());
     } else if (number) {

@@ -39,11 +39,23 @@ final class JsonWriter {
   private static final byte[] LONG_MIN_DIGITS =
       "9223372036854775808".getBytes(StandardCharsets.US_ASCII);
 
+  private static final byte[] ZERO = "0.0".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NEGATIVE_ZERO = "-0.0".getBytes(StandardCharsets.US_ASCII);
+
+  /** 2^53: every long below it is exact as a double. */
+  private static final double EXACT_LONG_LIMIT = 0x1p53;
+
   /** Bytes needed for each ASCII character inside a string: 1, 2 (short escape) or 6. */
   private static final byte[] ASCII_LENGTH = new byte[128];
 
   /** The short escape letter for an ASCII character, or 0 when it has none. */
   private static final byte[] SHORT_ESCAPE = new byte[128];
+
+  /** Whether an ASCII character is written as itself inside a string. */
+  private static final boolean[] PLAIN = new boolean[128];
+
+  /** Powers of ten up to 10^18, all exact as longs and as doubles. */
+  private static final long[] POWERS_OF_TEN = new long[19];
 
   static {
     Arrays.fill(ASCII_LENGTH, (byte) 1);
@@ -61,10 +73,19 @@ final class JsonWriter {
       if (SHORT_ESCAPE[c] != 0) {
         ASCII_LENGTH[c] = 2;
       }
+      PLAIN[c] = ASCII_LENGTH[c] == 1;
+    }
+    POWERS_OF_TEN[0] = 1;
+    for (int i = 1; i < POWERS_OF_TEN.length; i++) {
+      POWERS_OF_TEN[i] = POWERS_OF_TEN[i - 1] * 10;
     }
   }
 
   private final byte[] buf;
+
+  /** Text of a number being formatted, before it is known to fit. */
+  private final byte[] number = new byte[32];
+
   private int pos;
   private int end;
   private int depth;
@@ -177,8 +198,10 @@ final class JsonWriter {
     if (overflow) {
       return false;
     }
-    int needed = (comma ? 1 : 0) + 3 + encodedLength(name, maxChars) + valueBytes + depth;
-    if (pos + needed > end) {
+    long fixed = (long) pos + (comma ? 1 : 0) + 3 + valueBytes + depth;
+    // Six bytes per character is the most any character takes: most names need no exact count.
+    long mostBytes = 6L * Math.min(name.length(), maxChars) + MARKER_BYTES.length;
+    if (fixed + mostBytes > end && fixed + encodedLength(name, maxChars) > end) {
       overflow = true;
       return false;
     }
@@ -227,7 +250,8 @@ final class JsonWriter {
     }
     int n = s.length();
     for (int i = 0; i < n && !stringCut; i++) {
-      i = appendPlain(s, i, n);
+      // Strings take a loop of their own, so that text of other types cannot slow it down.
+      i = s instanceof String ? appendPlain((String) s, i, n) : appendPlain(s, i, n);
       if (i == n) {
         return;
       }
@@ -255,23 +279,53 @@ final class JsonWriter {
    * Copies the run of ASCII characters that need no escape starting at {@code from}, as far as it
    * stays clear of both limits with room for the marker; returns where the run stopped.
    */
-  private int appendPlain(CharSequence s, int from, int n) {
-    int room = Math.min(stringMaxChars - stringChars, end - depth - 1 - MARKER_BYTES.length - pos);
-    int limit = room <= 0 ? from : (int) Math.min(n, (long) from + room);
+  private int appendPlain(String s, int from, int n) {
+    int limit = plainLimit(from, n);
+    byte[] b = buf;
+    // One index for both arrays, so that the compiler can drop the per-byte bounds checks.
+    int shift = pos - from;
     int i = from;
     while (i < limit) {
       char c = s.charAt(i);
-      if (c >= 0x80 || ASCII_LENGTH[c] != 1) {
+      if (c >= 0x80 || !PLAIN[c]) {
         break;
       }
-      buf[pos++] = (byte) c;
+      b[shift + i] = (byte) c;
       i++;
     }
-    if (i > from) {
-      stringChars += i - from;
+    endPlain(from, i);
+    return i;
+  }
+
+  private int appendPlain(CharSequence s, int from, int n) {
+    int limit = plainLimit(from, n);
+    byte[] b = buf;
+    int shift = pos - from;
+    int i = from;
+    while (i < limit) {
+      char c = s.charAt(i);
+      if (c >= 0x80 || !PLAIN[c]) {
+        break;
+      }
+      b[shift + i] = (byte) c;
+      i++;
+    }
+    endPlain(from, i);
+    return i;
+  }
+
+  /** Where a plain run starting at {@code from} must stop to keep room for the marker. */
+  private int plainLimit(int from, int n) {
+    int room = Math.min(stringMaxChars - stringChars, end - depth - 1 - MARKER_BYTES.length - pos);
+    return room <= 0 ? from : (int) Math.min(n, (long) from + room);
+  }
+
+  private void endPlain(int from, int to) {
+    if (to > from) {
+      pos += to - from;
+      stringChars += to - from;
       stringSafePos = pos;
     }
-    return i;
   }
 
   /** Appends one character of the current string; a surrogate here is always lone. */
@@ -291,20 +345,9 @@ final class JsonWriter {
     if (stringCut) {
       return;
     }
-    if (value < 0) {
-      appendAscii('-');
-      if (value == Long.MIN_VALUE) {
-        append("9223372036854775808");
-        return;
-      }
-      value = -value;
-    }
-    long divisor = 1;
-    while (value / divisor >= 10) {
-      divisor *= 10;
-    }
-    for (; divisor > 0 && !stringCut; divisor /= 10) {
-      appendAscii((char) ('0' + (value / divisor) % 10));
+    int length = formatLong(value, number);
+    for (int i = 0; i < length && !stringCut; i++) {
+      appendAscii((char) number[i]);
     }
   }
 
@@ -394,24 +437,100 @@ final class JsonWriter {
 
   /** Writes a long as a JSON number; the caller reserved {@link #LONG_BYTES}. */
   void longValue(long value) {
+    pos = writeLong(value, buf, pos);
+    comma = true;
+  }
+
+  /**
+   * Formats {@code value} as a JSON number for {@link #formattedNumber}, without allocating, when
+   * that is simple and exact; returns its length, or -1 when the caller must use {@link
+   * Double#toString}.
+   *
+   * <p>Covers finite values from 10^-3 up to 10^7 (in magnitude) and zero, which {@code
+   * Double.toString} writes without an exponent: the value is written with the fewest fraction
+   * digits, at least one, that read back as exactly the same double.
+   */
+  int formatDouble(double value) {
+    if (value == 0) {
+      return copyNumber(1 / value < 0 ? NEGATIVE_ZERO : ZERO);
+    }
+    double magnitude = Math.abs(value);
+    if (!(magnitude >= 1e-3 && magnitude < 1e7)) {
+      return -1;
+    }
+    for (int digits = 1; digits < POWERS_OF_TEN.length; digits++) {
+      double scale = POWERS_OF_TEN[digits];
+      double scaled = magnitude * scale;
+      if (scaled >= EXACT_LONG_LIMIT) {
+        return -1;
+      }
+      long unscaled = Math.round(scaled);
+      // Both operands are exact and the division rounds once, as parsing the decimal text does.
+      if (unscaled / scale == magnitude) {
+        return formatDecimal(value < 0, unscaled, digits);
+      }
+    }
+    return -1;
+  }
+
+  private int formatDecimal(boolean negative, long unscaled, int fractionDigits) {
+    int p = 0;
+    if (negative) {
+      number[p++] = '-';
+    }
+    long scale = POWERS_OF_TEN[fractionDigits];
+    p = writeLong(unscaled / scale, number, p);
+    number[p++] = '.';
+    long fraction = unscaled % scale;
+    for (int i = p + fractionDigits - 1; i >= p; i--) {
+      number[i] = (byte) ('0' + fraction % 10);
+      fraction /= 10;
+    }
+    return p + fractionDigits;
+  }
+
+  private int copyNumber(byte[] text) {
+    System.arraycopy(text, 0, number, 0, text.length);
+    return text.length;
+  }
+
+  /**
+   * Writes the {@code length} bytes formatted by the last {@link #formatDouble}; the caller
+   * reserved them.
+   */
+  void formattedNumber(int length) {
+    System.arraycopy(number, 0, buf, pos, length);
+    pos += length;
+    comma = true;
+  }
+
+  /** Writes the decimal digits of {@code value} at {@code at}; returns the position after them. */
+  private static int writeLong(long value, byte[] into, int at) {
     if (value < 0) {
-      buf[pos++] = '-';
+      into[at++] = '-';
       if (value == Long.MIN_VALUE) {
-        System.arraycopy(LONG_MIN_DIGITS, 0, buf, pos, LONG_MIN_DIGITS.length);
-        pos += LONG_MIN_DIGITS.length;
-        comma = true;
-        return;
+        System.arraycopy(LONG_MIN_DIGITS, 0, into, at, LONG_MIN_DIGITS.length);
+        return at + LONG_MIN_DIGITS.length;
       }
       value = -value;
     }
-    long divisor = 1;
-    while (value / divisor >= 10) {
-      divisor *= 10;
+    int digits = 1;
+    while (digits < POWERS_OF_TEN.length && value >= POWERS_OF_TEN[digits]) {
+      digits++;
     }
-    for (; divisor > 0; divisor /= 10) {
-      buf[pos++] = (byte) ('0' + (value / divisor) % 10);
+    int p = at + digits;
+    // Division by a constant compiles to a multiplication, unlike division by a varying power.
+    while (value >= 10) {
+      long quotient = value / 10;
+      into[--p] = (byte) ('0' + (value - quotient * 10));
+      value = quotient;
     }
-    comma = true;
+    into[--p] = (byte) ('0' + value);
+    return at + digits;
+  }
+
+  private static int formatLong(long value, byte[] into) {
+    return writeLong(value, into, 0);
   }
 
   /**

@@ -177,6 +177,50 @@ class JsonWriterTest {
   }
 
   @Test
+  void formatsDoublesThatReadBackExactlyAndLikeDoubleToString() {
+    double[] values = {0.0375, 245.0, 12.5, 0.001, 9_999_999.5, 0.1, 1.0 / 3, -2.75, 0.0, -0.0};
+    for (double value : values) {
+      assertThat(formatted(value)).as("%s", value).isEqualTo(Double.toString(value));
+    }
+    java.util.Random random = new java.util.Random(42);
+    for (int i = 0; i < 100_000; i++) {
+      double value =
+          switch (i % 3) {
+            case 0 -> Math.round(random.nextDouble() * 1e6) / 1e4;
+            case 1 -> (random.nextDouble() - 0.5) * 2e7;
+            default -> Double.longBitsToDouble(random.nextLong());
+          };
+      String text = formatted(value);
+      if (text != null) {
+        assertThat(JsonWriter.isJsonNumber(text)).as(text).isTrue();
+        assertThat(Double.parseDouble(text)).as(text).isEqualTo(value);
+      }
+    }
+  }
+
+  @Test
+  void leavesDoublesOutsideThePlainRangeToDoubleToString() {
+    double[] values = {
+      1e-4, 1e7, -1e7, 1e20, Double.NaN, Double.POSITIVE_INFINITY, Double.MIN_VALUE
+    };
+    for (double value : values) {
+      assertThat(formatted(value)).as("%s", value).isNull();
+    }
+  }
+
+  /** The JSON number written for {@code value}, or null when the writer declines it. */
+  private static String formatted(double value) {
+    JsonWriter writer = new JsonWriter(100);
+    writer.reset(80);
+    int length = writer.formatDouble(value);
+    if (length < 0) {
+      return null;
+    }
+    writer.formattedNumber(length);
+    return new String(writer.toByteArray(), StandardCharsets.US_ASCII);
+  }
+
+  @Test
   void recognisesExactlyJsonNumberSyntax() {
     String[] numbers = {"0", "-0", "200", "245", "0.0375", "-1.5e10", "1E+3", "1e-3", "12.50"};
     String[] others = {
