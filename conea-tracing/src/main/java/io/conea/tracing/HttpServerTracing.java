@@ -9,6 +9,7 @@ import static java.util.Objects.requireNonNull;
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.HttpServerMetrics;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
@@ -46,9 +47,13 @@ import org.slf4j.LoggerFactory;
  * TracedRequest traced = tracing.start(request, ACCESSOR);
  * try (Scope scope = traced.makeCurrent()) {
  *   handle(request);                     // logs carry trace_id, span_id, method, path
+ *   traced.end(status, error, null);     // exactly once, from any thread
  * }
- * traced.end(status, error, null);       // exactly once, from any thread
  * }</pre>
+ *
+ * <p>Ending a request inside its scope costs least: an end on another thread, or after the scope
+ * closed, makes the request's context current again for the exemplar, and its MDC values too when
+ * the access log is on.
  *
  * <p>Spans follow the stable HTTP semantic conventions: the name is {@code {METHOD} {route}}
  * ({@code {METHOD}} alone when no route is known), 5xx responses and exceptions mark the span as an
@@ -107,6 +112,7 @@ public final class HttpServerTracing {
   private final String userIdHeader;
   private final String organizationIdHeader;
   private final boolean accessLog;
+  private final boolean samplerReadsAttributes;
   private final int maxPendingRequestsPerConnection;
   private final Failures failures = new Failures();
   private final SpanNames spanNames = new SpanNames();
@@ -122,6 +128,7 @@ public final class HttpServerTracing {
     this.userIdHeader = builder.userIdHeader;
     this.organizationIdHeader = builder.organizationIdHeader;
     this.accessLog = builder.accessLog;
+    this.samplerReadsAttributes = SamplingAttributes.mayBeRead(builder.openTelemetry);
     this.maxPendingRequestsPerConnection = builder.maxPendingRequestsPerConnection;
   }
 
@@ -264,36 +271,28 @@ public final class HttpServerTracing {
       String method,
       String path,
       String route) {
-    // Attributes a sampler may use go on the builder; the rest only on recorded spans.
     SpanBuilder builder =
         tracer
             .spanBuilder(spanNames.get(method, route))
             .setParent(parent)
-            .setSpanKind(SpanKind.SERVER)
-            .setAttribute(HttpAttributes.HTTP_REQUEST_METHOD, method)
-            .setAttribute(UrlAttributes.URL_PATH, path);
-    String scheme = accessor.scheme(request);
-    if (scheme != null) {
-      builder.setAttribute(UrlAttributes.URL_SCHEME, truncate(scheme, 16));
-    }
-    String host = accessor.get(request, "host");
-    String serverAddress = HttpValues.hostName(host);
-    if (serverAddress != null) {
-      builder.setAttribute(ServerAttributes.SERVER_ADDRESS, serverAddress);
-      int port = HttpValues.hostPort(host);
-      if (port < 0) {
-        port = HttpValues.defaultPort(scheme);
+            .setSpanKind(SpanKind.SERVER);
+    if (samplerReadsAttributes) {
+      try {
+        addSamplingAttributes(builder, null, request, accessor, method, path, route);
+      } catch (RuntimeException e) {
+        // A span with fewer attributes for the sampler beats no span at all.
+        failures.report("reading request attributes for the sampler", e);
       }
-      if (port > 0) {
-        builder.setAttribute(ServerAttributes.SERVER_PORT, (long) port);
-      }
-    }
-    if (route != null) {
-      builder.setAttribute(HttpAttributes.HTTP_ROUTE, route);
     }
     Span span = builder.startSpan();
     try {
-      addRecordedAttributes(span, request, accessor, rawMethod, method);
+      // An unsampled span reads nothing more from the request.
+      if (span.isRecording()) {
+        if (!samplerReadsAttributes) {
+          addSamplingAttributes(null, span, request, accessor, method, path, route);
+        }
+        addRecordedAttributes(span, request, accessor, rawMethod, method);
+      }
     } catch (RuntimeException e) {
       // The span has started: it must reach the caller so that the request's end ends it.
       failures.report("reading request attributes of a started span", e);
@@ -301,36 +300,84 @@ public final class HttpServerTracing {
     return span;
   }
 
-  private <R> void addRecordedAttributes(
+  /**
+   * Sets the attributes that the stable HTTP semantic conventions name as relevant for sampling,
+   * and {@code http.route}, on the builder when the sampler may read them, else on the recording
+   * span; exactly one of the two is given.
+   */
+  private static <R> void addSamplingAttributes(
+      SpanBuilder builder,
+      Span span,
+      R request,
+      HttpServerRequestAccessor<R> accessor,
+      String method,
+      String path,
+      String route) {
+    set(builder, span, HttpAttributes.HTTP_REQUEST_METHOD, method);
+    set(builder, span, UrlAttributes.URL_PATH, path);
+    if (route != null) {
+      set(builder, span, HttpAttributes.HTTP_ROUTE, route);
+    }
+    String scheme = accessor.scheme(request);
+    if (scheme != null) {
+      set(builder, span, UrlAttributes.URL_SCHEME, truncate(scheme, 16));
+    }
+    String host = accessor.get(request, "host");
+    String serverAddress = HttpValues.hostName(host);
+    if (serverAddress != null) {
+      set(builder, span, ServerAttributes.SERVER_ADDRESS, serverAddress);
+      int port = HttpValues.hostPort(host);
+      if (port < 0) {
+        port = HttpValues.defaultPort(scheme);
+      }
+      if (port > 0) {
+        if (builder != null) {
+          builder.setAttribute(ServerAttributes.SERVER_PORT, (long) port);
+        } else {
+          span.setAttribute(ServerAttributes.SERVER_PORT, (long) port);
+        }
+      }
+    }
+    String query = accessor.query(request);
+    if (query != null) {
+      set(builder, span, UrlAttributes.URL_QUERY, HttpValues.redactQuery(query));
+    }
+    String userAgent = accessor.get(request, "user-agent");
+    if (userAgent != null) {
+      set(builder, span, UserAgentAttributes.USER_AGENT_ORIGINAL, truncate(userAgent, MAX_LENGTH));
+    }
+    // The peer address is read once for both attributes, so it goes where client.address goes.
+    String peer = truncate(accessor.peerAddress(request), 255);
+    String client = HttpValues.firstForwardedFor(accessor.get(request, "x-forwarded-for"));
+    if (client != null || peer != null) {
+      set(builder, span, ClientAttributes.CLIENT_ADDRESS, client != null ? client : peer);
+    }
+    if (peer != null) {
+      set(builder, span, NetworkAttributes.NETWORK_PEER_ADDRESS, peer);
+    }
+  }
+
+  private static void set(SpanBuilder builder, Span span, AttributeKey<String> key, String value) {
+    if (builder != null) {
+      builder.setAttribute(key, value);
+    } else {
+      span.setAttribute(key, value);
+    }
+  }
+
+  /** Sets the attributes no sampler needs, on a recording span only. */
+  private static <R> void addRecordedAttributes(
       Span span,
       R request,
       HttpServerRequestAccessor<R> accessor,
       String rawMethod,
       String method) {
-    if (span.isRecording()) {
-      if (method == OTHER_METHOD && rawMethod != null) {
-        span.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, truncate(rawMethod, 64));
-      }
-      String query = accessor.query(request);
-      if (query != null) {
-        span.setAttribute(UrlAttributes.URL_QUERY, HttpValues.redactQuery(query));
-      }
-      String userAgent = accessor.get(request, "user-agent");
-      if (userAgent != null) {
-        span.setAttribute(UserAgentAttributes.USER_AGENT_ORIGINAL, truncate(userAgent, MAX_LENGTH));
-      }
-      String peer = truncate(accessor.peerAddress(request), 255);
-      String client = HttpValues.firstForwardedFor(accessor.get(request, "x-forwarded-for"));
-      if (client != null || peer != null) {
-        span.setAttribute(ClientAttributes.CLIENT_ADDRESS, client != null ? client : peer);
-      }
-      if (peer != null) {
-        span.setAttribute(NetworkAttributes.NETWORK_PEER_ADDRESS, peer);
-      }
-      String version = HttpValues.protocolVersion(accessor.protocol(request));
-      if (version != null) {
-        span.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, version);
-      }
+    if (method == OTHER_METHOD && rawMethod != null) {
+      span.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, truncate(rawMethod, 64));
+    }
+    String version = HttpValues.protocolVersion(accessor.protocol(request));
+    if (version != null) {
+      span.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, version);
     }
   }
 
@@ -351,7 +398,7 @@ public final class HttpServerTracing {
       request.route = route;
       lateRoute = true;
     }
-    try (Scope scope = request.makeCurrent()) {
+    try (Scope scope = request.makeCurrentToEnd(accessLog)) {
       try {
         httpMetrics.record(request.method, route, request.path, status, durationNanos);
       } catch (RuntimeException e) {

@@ -105,6 +105,26 @@ public final class TracedRequest {
     }
   }
 
+  /**
+   * Returns a scope for recording the request's end on this thread: nothing when the request is
+   * current already (a synchronous end inside the scope the adapter opened), else its context, for
+   * the exemplar, and its MDC values only when the access log, which reads them, is written.
+   */
+  Scope makeCurrentToEnd(boolean withMdc) {
+    if (withMdc) {
+      return makeCurrent();
+    }
+    try {
+      if (RequestScope.isCurrent(this) || Context.current() == context) {
+        return Scope.noop();
+      }
+      return context.makeCurrent();
+    } catch (RuntimeException e) {
+      reportFailure("making the request context current", e);
+      return Scope.noop();
+    }
+  }
+
   void reportFailure(String what, Throwable failure) {
     tracing.reportFailure(what, failure);
   }

@@ -16,16 +16,21 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.opentelemetry.sdk.trace.samplers.SamplingResult;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -150,6 +155,84 @@ class HttpServerTracingTest {
     }
     traced.end(200, null, null);
     assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+  }
+
+  @Test
+  void samplerThatMayReadAttributesSeesTheSamplingRelevantOnesAtSpanCreation() {
+    Map<String, Object> seen = new ConcurrentHashMap<>();
+    Sampler reading =
+        new Sampler() {
+          @Override
+          public SamplingResult shouldSample(
+              Context parentContext,
+              String traceId,
+              String name,
+              SpanKind spanKind,
+              Attributes attributes,
+              List<LinkData> parentLinks) {
+            attributes.forEach((key, value) -> seen.put(key.getKey(), value));
+            return SamplingResult.drop();
+          }
+
+          @Override
+          public String getDescription() {
+            // Described as a built-in sampler, yet it is not one and must see the attributes.
+            return "AlwaysOnSampler";
+          }
+        };
+    TestTelemetry custom = TestTelemetry.withSampler(reading);
+    try {
+      HttpServerTracing customTracing =
+          HttpServerTracing.builder(custom.api(), custom.metrics)
+              .routes(RouteTemplates.of("/api/v1/users/{id}"))
+              .build();
+      TracedRequest traced =
+          customTracing.start(
+              new FakeRequest("GET", "/api/v1/users/42", "page=2&sig=secret")
+                  .header("Host", "api.example.com:8443")
+                  .header("User-Agent", "curl/8.5")
+                  .header("X-Forwarded-For", "203.0.113.9"),
+              FakeRequest.ACCESSOR);
+      traced.end(200, null, null);
+
+      assertThat(seen)
+          .containsEntry("http.request.method", "GET")
+          .containsEntry("url.path", "/api/v1/users/42")
+          .containsEntry("url.query", "page=2&sig=REDACTED")
+          .containsEntry("url.scheme", "http")
+          .containsEntry("http.route", "/api/v1/users/{id}")
+          .containsEntry("server.address", "api.example.com")
+          .containsEntry("server.port", 8443L)
+          .containsEntry("client.address", "203.0.113.9")
+          .containsEntry("user_agent.original", "curl/8.5");
+      assertThat(custom.finishedSpans()).isEmpty();
+      assertThat(custom.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(1);
+    } finally {
+      custom.close();
+    }
+  }
+
+  @Test
+  void requestEndedOnAnotherThreadRecordsItsExemplarThereAndLeavesThatThreadsMdcAlone()
+      throws Exception {
+    TracedRequest traced = tracing.start(FakeRequest.get("/api/v1/users/8"), FakeRequest.ACCESSOR);
+    String traceId = traced.span().getSpanContext().getTraceId();
+    Map<String, String> mdcAfter = new ConcurrentHashMap<>();
+    Thread other =
+        new Thread(
+            () -> {
+              MDC.put("path", "/elsewhere");
+              traced.end(200, null, null);
+              mdcAfter.putAll(MDC.getCopyOfContextMap());
+              mdcAfter.put(
+                  "spanValid", Boolean.toString(Span.current().getSpanContext().isValid()));
+            });
+    other.start();
+    other.join(10_000);
+
+    assertThat(mdcAfter).isEqualTo(Map.of("path", "/elsewhere", "spanValid", "false"));
+    assertThat(telemetry.registry.scrape(TestTelemetry.OPENMETRICS))
+        .contains("trace_id=\"" + traceId + "\"");
   }
 
   @Test

@@ -65,6 +65,11 @@ public final class TestTelemetry {
     return new TestTelemetry(Sampler.alwaysOn());
   }
 
+  /** Spans sampled by the given sampler. */
+  public static TestTelemetry withSampler(Sampler sampler) {
+    return new TestTelemetry(sampler);
+  }
+
   /** The guide's sampler: parent based, 10% of roots. */
   public static TestTelemetry guideSampler() {
     return new TestTelemetry(Sampler.parentBased(Sampler.traceIdRatioBased(0.1)));

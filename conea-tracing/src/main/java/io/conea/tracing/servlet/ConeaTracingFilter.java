@@ -82,17 +82,20 @@ public final class ConeaTracingFilter implements Filter {
     }
     TracedRequest traced = tracing.start(httpRequest, ACCESSOR);
     request.setAttribute(TRACED_REQUEST_ATTRIBUTE, traced);
-    Throwable error = null;
+    // The request ends inside its scope, so that recording the end needs no second one.
     try (Scope scope = traced.makeCurrent()) {
-      chain.doFilter(request, response);
-    } catch (Throwable e) {
-      // Throwable, not the declared types: a checked exception thrown sneakily (Lombok's
-      // @SneakyThrows, Kotlin) must not be counted as a success. Precise rethrow keeps the
-      // signature.
-      error = e;
-      throw e;
-    } finally {
-      finish(traced, httpRequest, httpResponse, error);
+      Throwable error = null;
+      try {
+        chain.doFilter(request, response);
+      } catch (Throwable e) {
+        // Throwable, not the declared types: a checked exception thrown sneakily (Lombok's
+        // @SneakyThrows, Kotlin) must not be counted as a success. Precise rethrow keeps the
+        // signature.
+        error = e;
+        throw e;
+      } finally {
+        finish(traced, httpRequest, httpResponse, error);
+      }
     }
   }
 
