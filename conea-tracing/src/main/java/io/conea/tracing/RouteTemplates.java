@@ -74,12 +74,32 @@ public final class RouteTemplates implements RouteResolver {
     if (path == null) {
       return null;
     }
+    // Counted once, so that templates of another depth are passed over without comparing text.
+    int segments = segmentCount(path);
     for (Template template : templates) {
-      if (template.matches(path)) {
+      if (template.segments.length == segments && template.matches(path)) {
         return template.text;
       }
     }
     return null;
+  }
+
+  /** Returns the number of segments of a path, a trailing slash ignored: 0 for "/". */
+  static int segmentCount(String path) {
+    int length = path.length();
+    if (length > 1 && path.charAt(length - 1) == '/') {
+      length--;
+    }
+    if (length <= 1) {
+      return 0;
+    }
+    int count = 0;
+    for (int i = 0; i < length; i++) {
+      if (path.charAt(i) == '/') {
+        count++;
+      }
+    }
+    return count;
   }
 
   @Override

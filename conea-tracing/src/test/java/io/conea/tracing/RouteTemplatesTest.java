@@ -38,6 +38,16 @@ class RouteTemplatesTest {
   }
 
   @Test
+  void pathDepthIsCountedAsTemplatesCountTheirSegments() {
+    assertThat(RouteTemplates.segmentCount("/")).isZero();
+    assertThat(RouteTemplates.segmentCount("")).isZero();
+    assertThat(RouteTemplates.segmentCount("/health")).isEqualTo(1);
+    assertThat(RouteTemplates.segmentCount("/api/v1/users/42")).isEqualTo(4);
+    assertThat(RouteTemplates.segmentCount("/api/v1/users/42/")).isEqualTo(4);
+    assertThat(RouteTemplates.of("/", "/{a}", "/{a}/{b}").resolve("GET", "/x/")).isEqualTo("/{a}");
+  }
+
+  @Test
   void unmatchedAndMalformedPathsHaveNoRoute() {
     assertThat(routes.resolve("GET", "/other")).isNull();
     assertThat(routes.resolve("GET", "")).isNull();
