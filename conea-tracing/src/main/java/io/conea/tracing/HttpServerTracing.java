@@ -55,6 +55,11 @@ import org.slf4j.LoggerFactory;
  * closed, makes the request's context current again for the exemplar, and its MDC values too when
  * the access log is on.
  *
+ * <p>The attributes that the semantic conventions name as relevant for sampling go on the span
+ * builder, where a sampler sees them, unless the SDK's sampler is a built-in one that reads no
+ * attributes (the guide's {@code parentbased_traceidratio} among them): then they are set only on
+ * sampled spans, and an unsampled request reads and allocates none of them.
+ *
  * <p>Spans follow the stable HTTP semantic conventions: the name is {@code {METHOD} {route}}
  * ({@code {METHOD}} alone when no route is known), 5xx responses and exceptions mark the span as an
  * error, 4xx responses do not. Credentials never reach telemetry: the values of signed-URL query
