@@ -167,6 +167,14 @@ public final class HttpServerMetrics {
     return endpoints.get(Paths.isNormal(path) ? path : Paths.normalize(path));
   }
 
+  /**
+   * Returns the {@code method} label value conea records for {@code method}: one of the nine
+   * standard methods as sent (case-sensitive), else {@value ConeaMetrics#OTHER}. Allocates nothing.
+   */
+  public static String methodLabel(@Nullable String method) {
+    return METHODS[methodIndex(method)];
+  }
+
   private static int methodIndex(@Nullable String method) {
     if (method == null) {
       return METHOD_OTHER;

@@ -1,9 +1,12 @@
 package io.conea.tracing;
 
+import io.conea.metrics.ConeaMetrics;
+import io.conea.metrics.HttpServerMetrics;
+
 /** Normalises, bounds and redacts values read from requests; returns its input when it can. */
 final class HttpValues {
 
-  static final String OTHER_METHOD = "_OTHER";
+  static final String OTHER_METHOD = ConeaMetrics.OTHER;
   static final String REDACTED = "REDACTED";
 
   /** Cap on every string read from a request, like the SDK's attribute value length limit. */
@@ -45,33 +48,12 @@ final class HttpValues {
     return result.append(path, start, path.length()).toString();
   }
 
-  /** Returns the method as one of the stable constants, or {@value #OTHER_METHOD}. */
+  /**
+   * Returns the method as one of the stable constants, or {@value #OTHER_METHOD}: the same value
+   * the HTTP metrics record, so spans and metrics always agree.
+   */
   static String canonicalMethod(String method) {
-    if (method == null) {
-      return OTHER_METHOD;
-    }
-    switch (method) {
-      case "GET":
-        return "GET";
-      case "POST":
-        return "POST";
-      case "PUT":
-        return "PUT";
-      case "DELETE":
-        return "DELETE";
-      case "PATCH":
-        return "PATCH";
-      case "HEAD":
-        return "HEAD";
-      case "OPTIONS":
-        return "OPTIONS";
-      case "CONNECT":
-        return "CONNECT";
-      case "TRACE":
-        return "TRACE";
-      default:
-        return OTHER_METHOD;
-    }
+    return HttpServerMetrics.methodLabel(method);
   }
 
   /** Maps {@code HTTP/1.1} to {@code 1.1} and so on, as network.protocol.version wants it. */
