@@ -75,10 +75,8 @@ final class Demo implements AutoCloseable {
   private Demo(Settings settings) throws Exception {
     tracing = tracing(settings.env(), recentSpans);
     prometheus = PrometheusMetrics.create(OpenTelemetryExemplars.create());
-    metrics =
-        ConeaMetrics.builder(prometheus.registry())
-            .routes(DemoApi.ROUTES.toArray(String[]::new))
-            .build();
+    metrics = ConeaMetrics.create(prometheus.registry());
+    // The route templates also keep their own endpoint label: the builder declares them.
     HttpServerTracing http =
         HttpServerTracing.builder(tracing.openTelemetry(), metrics)
             .routes(RouteTemplates.of(DemoApi.ROUTES))

@@ -116,7 +116,7 @@ final class DemoApi {
     try {
       prompt = ChatService.Prompt.parse(JSON.readTree(request.body()));
     } catch (JsonProcessingException e) {
-      return done(error(400, "malformed JSON: " + e.getOriginalMessage()));
+      return done(error(400, "malformed JSON" + at(e)));
     } catch (java.io.IOException | IllegalArgumentException e) {
       return done(error(400, e.getMessage()));
     }
@@ -136,6 +136,12 @@ final class DemoApi {
           }
           return chatCompleted(answer, started);
         });
+  }
+
+  private static String at(JsonProcessingException e) {
+    return e.getLocation() == null
+        ? ""
+        : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
   }
 
   private ApiResponse chatCompleted(ChatService.Reply reply, long started) {
