@@ -70,8 +70,8 @@ public class AiCallBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      prometheus = PrometheusMetrics.create();
-      metrics = ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+      prometheus = PrometheusMetrics.builder().jvmMetrics(false).build();
+      metrics = ConeaMetrics.builder(prometheus.registry()).build();
       calls = AiCalls.builder(metrics).pricing(AiPricing.defaults()).build();
       AiModelCallAspect.install(calls);
     }

@@ -92,12 +92,9 @@ public class HttpRecordBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      prometheus = PrometheusMetrics.create();
+      prometheus = PrometheusMetrics.builder().jvmMetrics(false).build();
       metrics =
-          ConeaMetrics.builder(prometheus.registry())
-              .bindJvmMetrics(false)
-              .routes(Requests.ROUTE_TEMPLATES)
-              .build();
+          ConeaMetrics.builder(prometheus.registry()).routes(Requests.ROUTE_TEMPLATES).build();
       http = metrics.http();
       for (int i = 0; i < Requests.COUNT; i++) {
         record(http, i);

@@ -32,7 +32,11 @@ final class Telemetry implements AutoCloseable {
 
   final OpenTelemetrySdk openTelemetry;
   final CollectingMetricReader otelMetrics = new CollectingMetricReader();
-  final PrometheusMetrics prometheus = PrometheusMetrics.create(OpenTelemetryExemplars.create());
+  final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder()
+          .exemplars(OpenTelemetryExemplars.create())
+          .jvmMetrics(false)
+          .build();
   final ConeaMetrics metrics;
   final HttpServerTracing tracing;
   private final boolean sampled;
@@ -72,11 +76,7 @@ final class Telemetry implements AutoCloseable {
                         W3CTraceContextPropagator.getInstance(),
                         W3CBaggagePropagator.getInstance())))
             .build();
-    metrics =
-        ConeaMetrics.builder(prometheus.registry())
-            .bindJvmMetrics(false)
-            .routes(Requests.ROUTE_TEMPLATES)
-            .build();
+    metrics = ConeaMetrics.builder(prometheus.registry()).routes(Requests.ROUTE_TEMPLATES).build();
     tracing =
         HttpServerTracing.builder(openTelemetry, metrics)
             .routes(RouteTemplates.of(Requests.ROUTE_TEMPLATES))

@@ -256,6 +256,10 @@ public final class ConeaJsonEncoder extends EncoderBase<ILoggingEvent> {
   @Override
   public void start() {
     List<String> problems = new ArrayList<>();
+    String logback = LogbackBaseline.problem();
+    if (logback != null) {
+      problems.add(logback);
+    }
     checkRange(problems, "maxMessageLength", maxMessageLength, 1, Integer.MAX_VALUE);
     checkRange(problems, "maxValueLength", maxValueLength, 1, Integer.MAX_VALUE);
     checkRange(problems, "maxStackTraceLength", maxStackTraceLength, 1, Integer.MAX_VALUE);

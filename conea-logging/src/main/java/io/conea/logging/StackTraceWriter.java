@@ -2,6 +2,9 @@ package io.conea.logging;
 
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.StackTraceElementProxy;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.IdentityHashMap;
 
 /**
@@ -16,6 +19,12 @@ import java.util.IdentityHashMap;
  * user code runs.
  */
 final class StackTraceWriter {
+
+  /**
+   * {@code IThrowableProxy.getOverridingMessage()}, which Logback has since 1.5.22 (a throwable
+   * whose {@code toString()} is its own), or null in the older versions conea supports.
+   */
+  private static final MethodHandle OVERRIDING_MESSAGE = overridingMessageHandle();
 
   /** Deepest nesting of suppressed sections that is written out. */
   static final int MAX_NESTING = 8;
@@ -73,7 +82,7 @@ final class StackTraceWriter {
   }
 
   private static void header(JsonWriter out, IThrowableProxy throwable) {
-    String overriding = throwable.getOverridingMessage();
+    String overriding = overridingMessage(throwable);
     if (overriding != null) {
       out.append(overriding);
       return;
@@ -83,6 +92,29 @@ final class StackTraceWriter {
     if (message != null) {
       out.append(": ");
       out.append(message);
+    }
+  }
+
+  private static String overridingMessage(IThrowableProxy throwable) {
+    if (OVERRIDING_MESSAGE == null) {
+      return null;
+    }
+    try {
+      return (String) OVERRIDING_MESSAGE.invokeExact(throwable);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static MethodHandle overridingMessageHandle() {
+    try {
+      return MethodHandles.publicLookup()
+          .findVirtual(
+              IThrowableProxy.class, "getOverridingMessage", MethodType.methodType(String.class));
+    } catch (NoSuchMethodException | IllegalAccessException e) {
+      return null;
     }
   }
 

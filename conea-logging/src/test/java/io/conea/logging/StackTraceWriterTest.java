@@ -44,7 +44,11 @@ class StackTraceWriterTest {
   @Test
   void writesTheSameTextAsLogbackWhenNothingIsCut() {
     ThrowableProxy proxy = new ThrowableProxy(nested());
-    String logback = ThrowableProxyUtil.asString(proxy);
+    // Logback before 1.5.22 prints a null message as ": null"; conea writes a throwable's header
+    // as Throwable.toString() does, on every Logback version.
+    String logback =
+        ThrowableProxyUtil.asString(proxy)
+            .replace("java.lang.RuntimeException: null\n", "java.lang.RuntimeException\n");
     assertThat(trace(proxy, 10_000, 1_000_000) + "\n").isEqualTo(logback);
   }
 

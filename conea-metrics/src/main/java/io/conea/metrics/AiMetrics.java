@@ -161,7 +161,7 @@ public final class AiMetrics {
       } else if (costUsd != 0) {
         invalid("AI cost", costUsd);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       registrations.recordingFailed("an AI model call", e);
     }
   }

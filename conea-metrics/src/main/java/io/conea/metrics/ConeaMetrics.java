@@ -2,19 +2,10 @@ package io.conea.metrics;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.Compatibility;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.binder.MeterBinder;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.core.instrument.config.MeterFilter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,11 +33,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code user_activity_total}: {@link #recordUserActivity};
  *   <li>{@code tcp_connections{state="established"}}: {@link #connectionOpened}, {@link
  *       #connectionClosed};
- *   <li>unless {@link Builder#bindJvmMetrics switched off}, Micrometer's JVM and process meters
- *       ({@code jvm_memory_used_bytes}, {@code jvm_gc_pause_seconds}, {@code jvm_threads_live},
- *       {@code process_cpu_usage}, {@code process_uptime_seconds}, {@code
- *       process_files_open_files}, ...).
  * </ul>
+ *
+ * <p>The registry is left as found: no {@code MeterFilter} is added to it, and Micrometer's JVM and
+ * process meters are the registry owner's to bind (Spring Boot's auto-configuration does, and so
+ * does {@link PrometheusMetrics}, the registry conea creates). {@link Builder#bindJvmMetrics} binds
+ * them on a registry that has none.
  *
  * <p>Example, with the Prometheus scrape served by the JDK's HTTP server:
  *
@@ -108,7 +100,7 @@ public final class ConeaMetrics implements AutoCloseable {
   private final LabelCache<JobCounters> jobs;
   private final Counter userActivity;
   private final AtomicLong connections = new AtomicLong();
-  private final List<AutoCloseable> closeables;
+  private final @Nullable JvmMeters jvmMeters;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   ConeaMetrics(
@@ -133,12 +125,12 @@ public final class ConeaMetrics implements AutoCloseable {
         Tags.of(STATE, "established"),
         connections,
         AtomicLong::get);
-    this.closeables = bindJvmMetrics ? bindJvmMetrics(registry) : Collections.emptyList();
+    this.jvmMeters = bindJvmMetrics ? JvmMeters.bindMissing(registry) : null;
   }
 
   /**
    * Returns metrics with the defaults: the guide's buckets, {@value #DEFAULT_MAX_ENDPOINTS}
-   * endpoints, {@value #DEFAULT_MAX_LABEL_VALUES} values per user-data label, JVM metrics bound.
+   * endpoints, {@value #DEFAULT_MAX_LABEL_VALUES} values per user-data label, no JVM meters bound.
    */
   public static ConeaMetrics create(MeterRegistry registry) {
     return builder(registry).build();
@@ -168,7 +160,7 @@ public final class ConeaMetrics implements AutoCloseable {
     try {
       JobCounters counters = jobs.get(jobType);
       (success ? counters.success : counters.failure).increment();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       registrations.recordingFailed("a data processing job", e);
     }
   }
@@ -177,7 +169,7 @@ public final class ConeaMetrics implements AutoCloseable {
   public void recordUserActivity() {
     try {
       userActivity.increment();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       registrations.recordingFailed("user activity", e);
     }
   }
@@ -211,57 +203,15 @@ public final class ConeaMetrics implements AutoCloseable {
     return registry;
   }
 
-  /** Stops the JVM garbage collection listener. Idempotent; recording keeps working. */
+  /**
+   * Stops the JVM garbage collection listener, if {@link Builder#bindJvmMetrics} bound one.
+   * Idempotent; recording keeps working.
+   */
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true)) {
-      for (AutoCloseable closeable : closeables) {
-        try {
-          closeable.close();
-        } catch (Exception e) {
-          logger.warn("Closing {} failed", closeable.getClass().getSimpleName(), e);
-        }
-      }
+    if (closed.compareAndSet(false, true) && jvmMeters != null) {
+      jvmMeters.close();
     }
-  }
-
-  private static final String PROCESS_CPU_TIME = "process.cpu.time";
-  private static final String SYSTEM_CPU_COUNT = "system.cpu.count";
-  static final String SYSTEM_CPUS = "system.cpu.logical.processors";
-
-  private static List<AutoCloseable> bindJvmMetrics(MeterRegistry registry) {
-    // Two of ProcessorMetrics' names fail `promtool check metrics`: process_cpu_time_ns_total
-    // (an abbreviated unit; process.cpu.usage stays) and system_cpu_count (a _count suffix on a
-    // gauge, renamed). Only these exact names are touched.
-    registry
-        .config()
-        .meterFilter(MeterFilter.deny(id -> PROCESS_CPU_TIME.equals(id.getName())))
-        .meterFilter(
-            new MeterFilter() {
-              @Override
-              public Meter.Id map(Meter.Id id) {
-                return SYSTEM_CPU_COUNT.equals(id.getName()) ? id.withName(SYSTEM_CPUS) : id;
-              }
-            });
-    JvmGcMetrics gc = new JvmGcMetrics();
-    List<MeterBinder> binders =
-        List.of(
-            new JvmMemoryMetrics(),
-            gc,
-            new JvmThreadMetrics(),
-            new ClassLoaderMetrics(),
-            new ProcessorMetrics(),
-            new UptimeMetrics(),
-            new FileDescriptorMetrics());
-    for (MeterBinder binder : binders) {
-      try {
-        binder.bindTo(registry);
-      } catch (RuntimeException e) {
-        // A JVM without some MXBean must still get the application's own metrics.
-        logger.warn("Could not bind {}", binder.getClass().getSimpleName(), e);
-      }
-    }
-    return List.of(gc);
   }
 
   /** Both counters of one job type, registered together so that absent means zero. */
@@ -290,7 +240,7 @@ public final class ConeaMetrics implements AutoCloseable {
     private int maxLabelValues = DEFAULT_MAX_LABEL_VALUES;
     private Duration[] durationBuckets = toDurations(HTTP_BUCKETS);
     private Duration[] aiDurationBuckets = toDurations(AI_BUCKETS);
-    private boolean bindJvmMetrics = true;
+    private boolean bindJvmMetrics;
     private List<String> routes = Collections.emptyList();
 
     Builder(MeterRegistry registry) {
@@ -338,11 +288,13 @@ public final class ConeaMetrics implements AutoCloseable {
     }
 
     /**
-     * Sets whether Micrometer's JVM and process meters are bound (memory, garbage collection,
-     * threads, class loading, CPU, uptime, file descriptors). Default true. So that the scrape
-     * passes {@code promtool check metrics}, Micrometer's {@code system.cpu.count} is exposed as
-     * {@code system_cpu_logical_processors} and {@code process.cpu.time} (nanoseconds, named {@code
-     * process_cpu_time_ns_total}) is left out; {@code process_cpu_usage} remains.
+     * Sets whether Micrometer's JVM and process meters (memory, garbage collection, threads, class
+     * loading, CPU, uptime, file descriptors) are bound on the registry. Default false: the
+     * registry's owner binds them (Spring Boot's auto-configuration does, {@link PrometheusMetrics}
+     * does). When true, each of Micrometer's binders is bound only if the registry does not have
+     * its meters yet, so nothing is counted twice; no filter is added, so the names are
+     * Micrometer's own ({@link PrometheusMetrics} renames the two that {@code promtool check
+     * metrics} rejects).
      */
     public Builder bindJvmMetrics(boolean bindJvmMetrics) {
       this.bindJvmMetrics = bindJvmMetrics;
@@ -365,8 +317,12 @@ public final class ConeaMetrics implements AutoCloseable {
       return this;
     }
 
-    /** Registers the meters and returns the metrics. */
+    /**
+     * Registers the meters and returns the metrics; fails if Micrometer is older than conea
+     * supports.
+     */
     public ConeaMetrics build() {
+      Compatibility.require(ConeaMetrics.class, Compatibility.MICROMETER, Compatibility.SLF4J);
       return new ConeaMetrics(
           registry,
           maxEndpoints,

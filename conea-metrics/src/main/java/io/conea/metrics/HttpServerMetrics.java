@@ -149,7 +149,7 @@ public final class HttpServerMetrics {
         durationNanos = 0;
       }
       endpoint(route, path, status).series(methodIndex(method)).record(status, durationNanos);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       registrations.recordingFailed("an HTTP request", e);
     }
   }

@@ -3,6 +3,7 @@ package io.conea.metrics;
 import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpHandler;
+import io.conea.metrics.internal.Compatibility;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -72,31 +73,42 @@ public final class PrometheusMetrics implements AutoCloseable {
 
   private final PrometheusMeterRegistry registry;
   private final PrometheusScrapeHandler handler;
+  private final @Nullable JvmMeters jvmMeters;
   private final Problems problems = new Problems();
 
-  PrometheusMetrics(@Nullable SpanContext exemplars) {
+  PrometheusMetrics(@Nullable SpanContext exemplars, boolean jvmMetrics) {
+    Compatibility.require(
+        PrometheusMetrics.class, Compatibility.MICROMETER, Compatibility.PROMETHEUS_METRICS);
     PrometheusConfig config = EXEMPLARS_WHERE_PROMETHEUS_READS_THEM;
     PrometheusRegistry prometheusRegistry = new PrometheusRegistry();
     this.registry =
         new PrometheusMeterRegistry(config, prometheusRegistry, Clock.SYSTEM, exemplars);
+    // This registry is conea's own: its filters go on before its first meter.
+    JvmMeters.configurePromtoolNames(registry);
+    this.jvmMeters = jvmMetrics ? JvmMeters.bindMissing(registry) : null;
     // The same properties Micrometer uses, so both agree on exemplars for every metric type.
     this.handler =
         new PrometheusScrapeHandler(
             PrometheusPropertiesLoader.load(config.prometheusProperties()), prometheusRegistry);
   }
 
-  /** Returns a new registry and scrape with no exemplars. */
+  /** Returns a new registry and scrape with no exemplars, and the JVM and process meters. */
   public static PrometheusMetrics create() {
-    return new PrometheusMetrics(null);
+    return builder().build();
   }
 
   /**
    * Returns a new registry and scrape whose counters and histograms sample exemplars (trace and
-   * span ids) from {@code exemplars}, e.g. the current OpenTelemetry span. Exemplars appear only in
-   * the OpenMetrics format.
+   * span ids) from {@code exemplars}, e.g. the current OpenTelemetry span, with the JVM and process
+   * meters. Exemplars appear only in the OpenMetrics format.
    */
   public static PrometheusMetrics create(SpanContext exemplars) {
-    return new PrometheusMetrics(requireNonNull(exemplars, "exemplars"));
+    return builder().exemplars(exemplars).build();
+  }
+
+  /** Returns a builder: no exemplars and the JVM and process meters unless told otherwise. */
+  public static Builder builder() {
+    return new Builder();
   }
 
   /** Returns the registry to register meters on, e.g. with {@link ConeaMetrics#create}. */
@@ -153,9 +165,12 @@ public final class PrometheusMetrics implements AutoCloseable {
     return ScrapeHttpHandler.create(this);
   }
 
-  /** Closes the registry. */
+  /** Stops the garbage collection listener and closes the registry. */
   @Override
   public void close() {
+    if (jvmMeters != null) {
+      jvmMeters.close();
+    }
     registry.close();
   }
 
@@ -261,6 +276,42 @@ public final class PrometheusMetrics implements AutoCloseable {
         return Scrape.error(500, "The metrics scrape failed; the service log has the cause.\n");
       }
       return new Scrape(status, contentType, contentEncoding, body.toByteArray());
+    }
+  }
+
+  /** Configures {@link PrometheusMetrics}. */
+  public static final class Builder {
+
+    private @Nullable SpanContext exemplars;
+    private boolean jvmMetrics = true;
+
+    Builder() {}
+
+    /**
+     * Samples exemplars (trace and span ids) for counters and histograms from {@code exemplars},
+     * e.g. {@code OpenTelemetryExemplars.create()} of conea-tracing. Default none.
+     */
+    public Builder exemplars(SpanContext exemplars) {
+      this.exemplars = requireNonNull(exemplars, "exemplars");
+      return this;
+    }
+
+    /**
+     * Sets whether Micrometer's JVM and process meters are bound (memory, garbage collection,
+     * threads, class loading, CPU, uptime, file descriptors). Default true. So that the scrape
+     * passes {@code promtool check metrics}, Micrometer's {@code system.cpu.count} is exposed as
+     * {@code system_cpu_logical_processors} and {@code process.cpu.time} (nanoseconds, named {@code
+     * process_cpu_time_ns_total}) is left out; {@code process_cpu_usage} remains. These renames
+     * apply to this registry only.
+     */
+    public Builder jvmMetrics(boolean jvmMetrics) {
+      this.jvmMetrics = jvmMetrics;
+      return this;
+    }
+
+    /** Creates the registry, binds the JVM meters if asked, and returns it with its scrape. */
+    public PrometheusMetrics build() {
+      return new PrometheusMetrics(exemplars, jvmMetrics);
     }
   }
 }

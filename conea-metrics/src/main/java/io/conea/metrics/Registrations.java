@@ -45,7 +45,7 @@ final class Registrations {
           .baseUnit(baseUnit)
           .tags(tags)
           .register(registry);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(name, e);
       return new NoopCounter(new Meter.Id(name, tags, baseUnit, description, Meter.Type.COUNTER));
     }
@@ -58,7 +58,7 @@ final class Registrations {
           .serviceLevelObjectives(buckets)
           .tags(tags)
           .register(registry);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(name, e);
       return new NoopTimer(new Meter.Id(name, tags, null, description, Meter.Type.TIMER));
     }
@@ -71,7 +71,7 @@ final class Registrations {
           .tags(tags)
           .strongReference(true)
           .register(registry);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(name, e);
     }
   }
@@ -80,7 +80,7 @@ final class Registrations {
    * Reports a failure while recording; the value is lost, so say so once. {@code what} is a
    * constant, and the problem's key, so that repeated failures do not allocate.
    */
-  void recordingFailed(String what, RuntimeException e) {
+  void recordingFailed(String what, Throwable e) {
     if (problems.firstTime(what)) {
       logger.warn(
           "Recording {} failed; this and further failures of the same kind are dropped and"
@@ -90,7 +90,7 @@ final class Registrations {
     }
   }
 
-  private void failed(String name, RuntimeException e) {
+  private void failed(String name, Throwable e) {
     if (problems.firstTime("register:" + name)) {
       logger.warn(
           "The registry rejected meter {}; values for it are dropped (logged once per meter name)",

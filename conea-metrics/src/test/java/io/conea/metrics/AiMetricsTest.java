@@ -12,7 +12,8 @@ class AiMetricsTest {
 
   private static final long SECOND = 1_000_000_000L;
 
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
 
   @AfterEach
   void close() {
@@ -20,7 +21,7 @@ class AiMetricsTest {
   }
 
   private ConeaMetrics.Builder builder() {
-    return ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false);
+    return ConeaMetrics.builder(prometheus.registry());
   }
 
   @Test

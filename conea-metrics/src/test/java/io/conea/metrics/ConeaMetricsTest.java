@@ -6,8 +6,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -18,7 +32,8 @@ class ConeaMetricsTest {
 
   private static final long MS = 1_000_000L;
 
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
 
   @AfterEach
   void close() {
@@ -26,7 +41,7 @@ class ConeaMetricsTest {
   }
 
   private ConeaMetrics metrics() {
-    return ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+    return ConeaMetrics.builder(prometheus.registry()).build();
   }
 
   @Test
@@ -96,8 +111,7 @@ class ConeaMetricsTest {
 
   @Test
   void jobTypesPastTheCapAreRecordedAsOtherWithOneWarning() {
-    ConeaMetrics metrics =
-        ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).maxLabelValues(2).build();
+    ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).maxLabelValues(2).build();
     try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
       for (int i = 0; i < 50; i++) {
         metrics.recordJob("job-" + i, i % 2 == 0);
@@ -155,9 +169,11 @@ class ConeaMetricsTest {
   }
 
   @Test
-  void jvmAndProcessMetersAreBoundByDefault() {
-    try (ConeaMetrics metrics = ConeaMetrics.create(prometheus.registry())) {
-      Set<String> names = Samples.scrape(prometheus).names();
+  void coneasOwnRegistryHasTheJvmAndProcessMetersOnce() {
+    try (LogCapture log = new LogCapture(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        PrometheusMetrics own = PrometheusMetrics.create();
+        ConeaMetrics metrics = ConeaMetrics.create(own.registry())) {
+      Set<String> names = Samples.scrape(own).names();
       assertThat(names)
           .contains(
               "jvm_memory_used_bytes",
@@ -168,9 +184,134 @@ class ConeaMetricsTest {
               "process_cpu_usage",
               "process_uptime_seconds",
               "process_start_time_seconds",
-              "process_files_open_files");
-      assertThat(metrics.registry()).isSameAs(prometheus.registry());
+              "process_files_open_files")
+          .doesNotContain("system_cpu_count", "process_cpu_time_ns_total");
+      assertThat(metrics.registry()).isSameAs(own.registry());
+      // Its filters go on before its first meter, so Micrometer has nothing to warn about.
+      assertThat(log.warnings()).isEmpty();
     }
+  }
+
+  @Test
+  void theCallersRegistryIsLeftAsFound() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<MeterBinder> binders = jvmBinders();
+    binders.forEach(b -> b.bindTo(registry));
+    Set<Meter.Id> before = ids(registry);
+
+    try (LogCapture log = new LogCapture(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ConeaMetrics metrics = ConeaMetrics.create(registry);
+        ConeaMetrics optIn = ConeaMetrics.builder(registry).bindJvmMetrics(true).build()) {
+      metrics.recordUserActivity();
+      optIn.recordJob("etl", true);
+
+      // Every meter it had is still there under its own name; nothing was bound twice.
+      assertThat(ids(registry)).containsAll(before);
+      assertThat(registry.find("system.cpu.count").gauge()).isNotNull();
+      assertThat(registry.find(JvmMeters.SYSTEM_CPUS).meter()).isNull();
+      assertThat(registry.scrape()).contains("process_cpu_time_ns_total");
+      assertThat(log.warnings()).isEmpty();
+    } finally {
+      closeAll(binders);
+      registry.close();
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try") // the metrics are built for what building them does to the registry
+  void garbageCollectionsAreCountedOnceOnARegistryWithItsOwnBinders() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<MeterBinder> binders = jvmBinders();
+    binders.forEach(b -> b.bindTo(registry));
+    try (ConeaMetrics metrics = ConeaMetrics.create(registry);
+        ConeaMetrics optIn = ConeaMetrics.builder(registry).bindJvmMetrics(true).build()) {
+      long pausesBefore = pausesCounted(registry);
+      long collectionsBefore = collectionsReported();
+
+      for (int i = 0; i < 3; i++) {
+        System.gc();
+      }
+
+      // GC notifications arrive asynchronously: wait until the two agree or time runs out.
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      long collections = collectionsReported() - collectionsBefore;
+      long pauses = pausesCounted(registry) - pausesBefore;
+      while (pauses != collections && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        collections = collectionsReported() - collectionsBefore;
+        pauses = pausesCounted(registry) - pausesBefore;
+      }
+      assertThat(collections).isGreaterThanOrEqualTo(3);
+      assertThat(pauses).isEqualTo(collections);
+    } finally {
+      closeAll(binders);
+      registry.close();
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try") // the metrics are built for what building them does to the registry
+  void bindJvmMetricsBindsOnlyTheBindersARegistryLacks() throws Exception {
+    MeterRegistry registry = new SimpleMeterRegistry();
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    try (ConeaMetrics metrics = ConeaMetrics.builder(registry).bindJvmMetrics(true).build()) {
+      assertThat(registry.find("jvm.memory.used").gauges()).isNotEmpty();
+      assertThat(registry.find("system.cpu.count").gauge()).isNotNull();
+      long pausesBefore = pausesCounted(registry);
+      long collectionsBefore = collectionsReported();
+      System.gc();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (pausesCounted(registry) - pausesBefore < collectionsReported() - collectionsBefore
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      Thread.sleep(200);
+      assertThat(pausesCounted(registry) - pausesBefore)
+          .isEqualTo(collectionsReported() - collectionsBefore);
+    } finally {
+      gc.close();
+    }
+  }
+
+  private static List<MeterBinder> jvmBinders() {
+    return List.of(
+        new JvmMemoryMetrics(),
+        new JvmGcMetrics(),
+        new JvmThreadMetrics(),
+        new ClassLoaderMetrics(),
+        new ProcessorMetrics(),
+        new UptimeMetrics(),
+        new FileDescriptorMetrics());
+  }
+
+  private static void closeAll(List<MeterBinder> binders) {
+    for (MeterBinder binder : binders) {
+      if (binder instanceof AutoCloseable) {
+        try {
+          ((AutoCloseable) binder).close();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+  }
+
+  private static Set<Meter.Id> ids(MeterRegistry registry) {
+    return registry.getMeters().stream().map(Meter::getId).collect(Collectors.toSet());
+  }
+
+  /** The pauses Micrometer counted, over every {@code jvm.gc.pause} series. */
+  private static long pausesCounted(MeterRegistry registry) {
+    return registry.find("jvm.gc.pause").timers().stream().mapToLong(Timer::count).sum();
+  }
+
+  /** The collections the JVM reports, without G1's concurrent cycles (not pauses). */
+  private static long collectionsReported() {
+    return ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .filter(bean -> !bean.getName().startsWith("G1 Concurrent"))
+        .mapToLong(GarbageCollectorMXBean::getCollectionCount)
+        .sum();
   }
 
   @Test
@@ -183,7 +324,7 @@ class ConeaMetricsTest {
 
   @Test
   void closeIsIdempotentAndRecordingGoesOnAfterIt() {
-    ConeaMetrics metrics = ConeaMetrics.create(prometheus.registry());
+    ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(true).build();
     metrics.close();
     metrics.close();
     metrics.recordUserActivity();
@@ -197,7 +338,7 @@ class ConeaMetricsTest {
   @Test
   void worksOnAnyMeterRegistry() {
     MeterRegistry registry = new SimpleMeterRegistry();
-    ConeaMetrics metrics = ConeaMetrics.builder(registry).bindJvmMetrics(false).build();
+    ConeaMetrics metrics = ConeaMetrics.builder(registry).build();
     metrics.http().record("GET", "/a", "/a", 200, MS);
     metrics.recordJob("j", true);
 
@@ -229,7 +370,7 @@ class ConeaMetricsTest {
                 return id;
               }
             });
-    ConeaMetrics metrics = ConeaMetrics.builder(registry).bindJvmMetrics(false).build();
+    ConeaMetrics metrics = ConeaMetrics.builder(registry).build();
     try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
       assertThatCode(
               () -> {
@@ -315,7 +456,6 @@ class ConeaMetricsTest {
   @Test
   void customHttpBucketsReplaceTheGuideBuckets() {
     ConeaMetrics.builder(prometheus.registry())
-        .bindJvmMetrics(false)
         .durationBuckets(0.1, 1)
         .build()
         .http()

@@ -20,7 +20,8 @@ class HttpServerMetricsTest {
   private static final long MS = 1_000_000L;
   private static final String USER = "/api/v1/users/{id}";
 
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
 
   @AfterEach
   void close() {
@@ -28,7 +29,7 @@ class HttpServerMetricsTest {
   }
 
   private ConeaMetrics.Builder builder() {
-    return ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false);
+    return ConeaMetrics.builder(prometheus.registry());
   }
 
   private HttpServerMetrics http() {

@@ -15,6 +15,11 @@ final class LogCapture implements AutoCloseable {
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
   LogCapture(Class<?> loggerName) {
+    this(loggerName.getName());
+  }
+
+  /** Collects what {@code loggerName} and its descendants log ({@code ROOT}: every logger). */
+  LogCapture(String loggerName) {
     logger = (Logger) LoggerFactory.getLogger(loggerName);
     appender.start();
     logger.addAppender(appender);

@@ -28,7 +28,7 @@ class PrometheusMetricsTest {
       "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
           + "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
-  private PrometheusMetrics prometheus = PrometheusMetrics.create();
+  private PrometheusMetrics prometheus = PrometheusMetrics.builder().jvmMetrics(false).build();
 
   @AfterEach
   void close() {
@@ -36,7 +36,7 @@ class PrometheusMetricsTest {
   }
 
   private ConeaMetrics metrics() {
-    return ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+    return ConeaMetrics.builder(prometheus.registry()).build();
   }
 
   static String text(Scrape scrape) {
@@ -94,7 +94,8 @@ class PrometheusMetricsTest {
   @Test
   void exemplarsFromTheSpanContextAppearInOpenMetricsOnly() {
     prometheus.close();
-    prometheus = PrometheusMetrics.create(new TestSpanContext());
+    prometheus =
+        PrometheusMetrics.builder().exemplars(new TestSpanContext()).jvmMetrics(false).build();
     metrics().http().record("GET", "/a", "/a", 200, 30 * MS);
 
     String openMetrics = text(prometheus.scrape(OPENMETRICS, null));
@@ -182,6 +183,8 @@ class PrometheusMetricsTest {
 
   @Test
   void defaultScrapeWithJvmMetersPassesPromtool() throws Exception {
+    prometheus.close();
+    prometheus = PrometheusMetrics.create();
     try (ConeaMetrics metrics = ConeaMetrics.create(prometheus.registry())) {
       metrics.http().record("GET", "/a", "/a", 200, MS);
       metrics.recordUserActivity();

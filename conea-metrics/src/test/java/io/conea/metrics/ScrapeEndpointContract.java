@@ -23,7 +23,8 @@ public abstract class ScrapeEndpointContract {
 
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  protected final PrometheusMetrics prometheus = PrometheusMetrics.create(new TestSpanContext());
+  protected final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().exemplars(new TestSpanContext()).jvmMetrics(false).build();
   protected URI uri;
 
   /** Starts a server on 127.0.0.1 serving {@code prometheus}; returns the scrape's address. */
@@ -35,7 +36,6 @@ public abstract class ScrapeEndpointContract {
   @BeforeEach
   void recordAndServe() throws Exception {
     ConeaMetrics.builder(prometheus.registry())
-        .bindJvmMetrics(false)
         .build()
         .http()
         .record("POST", "/api/v1/ai/chat", "/api/v1/ai/chat", 200, 245_000_000L);

@@ -2,6 +2,7 @@ package io.conea.tracing;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.Compatibility;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
@@ -83,6 +84,8 @@ public final class ConeaTracing implements AutoCloseable {
    */
   public static ConeaTracing create(OpenTelemetry openTelemetry) {
     requireNonNull(openTelemetry, "openTelemetry");
+    Compatibility.require(
+        ConeaTracing.class, Compatibility.OPENTELEMETRY_API, Compatibility.OPENTELEMETRY_CONTEXT);
     return new ConeaTracing(openTelemetry, null, Duration.ZERO);
   }
 
@@ -110,7 +113,7 @@ public final class ConeaTracing implements AutoCloseable {
     }
     try {
       ownedSdk.shutdown().join(shutdownTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       logger.warn("OpenTelemetry SDK shutdown failed", e);
     }
   }
@@ -198,6 +201,11 @@ public final class ConeaTracing implements AutoCloseable {
      * exporter or sampler, a malformed endpoint).
      */
     public ConeaTracing build() {
+      Compatibility.require(
+          ConeaTracing.class,
+          Compatibility.OPENTELEMETRY_API,
+          Compatibility.OPENTELEMETRY_CONTEXT,
+          Compatibility.OPENTELEMETRY_SDK);
       Map<String, String> defaults = defaults(logSpans);
       String serviceName = defaultServiceName;
       Map<String, String> overrides = Collections.unmodifiableMap(new LinkedHashMap<>(config));
@@ -220,7 +228,7 @@ public final class ConeaTracing implements AutoCloseable {
                 .disableShutdownHook()
                 .build()
                 .getOpenTelemetrySdk();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
         throw new IllegalArgumentException(
             "Invalid OpenTelemetry configuration: " + e.getMessage(), e);
       }

@@ -28,7 +28,7 @@ final class Failures {
       } else if (logger.isDebugEnabled()) {
         logger.debug("HTTP instrumentation failed while {}", what, failure);
       }
-    } catch (RuntimeException loggingFailure) {
+    } catch (RuntimeException | LinkageError loggingFailure) {
       // The log itself is broken; the count still tells.
     }
   }

@@ -1,6 +1,7 @@
 package io.conea.tracing;
 
 import io.opentelemetry.context.propagation.TextMapGetter;
+import java.util.Collections;
 
 /**
  * Reads what the instrumentation needs from one transport's request type; adapters implement it as
@@ -34,4 +35,16 @@ public interface HttpServerRequestAccessor<R> extends TextMapGetter<R> {
 
   /** Returns the address of the peer that opened the connection, or null when unknown. */
   String peerAddress(R request);
+
+  /**
+   * Returns the names of the request's headers, for propagators that look for a prefix (Jaeger's
+   * {@code uberctx-} baggage); none by default. Declared here, with a body, because {@link
+   * TextMapGetter#keys} has none in the OpenTelemetry versions conea supports.
+   */
+  // Deprecated in newer OpenTelemetry, abstract in the older ones conea supports.
+  @SuppressWarnings("deprecation")
+  @Override
+  default Iterable<String> keys(R request) {
+    return Collections.emptyList();
+  }
 }

@@ -8,6 +8,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.HttpServerMetrics;
+import io.conea.metrics.internal.Compatibility;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
@@ -168,7 +169,7 @@ public final class HttpServerTracing {
   public void connectionOpened() {
     try {
       metrics.connectionOpened();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("counting an opened connection", e);
     }
   }
@@ -177,7 +178,7 @@ public final class HttpServerTracing {
   public void connectionClosed() {
     try {
       metrics.connectionClosed();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("counting a closed connection", e);
     }
   }
@@ -201,6 +202,19 @@ public final class HttpServerTracing {
   private <R> TracedRequest start(
       R request, HttpServerRequestAccessor<R> accessor, boolean traced) {
     long startNanos = System.nanoTime();
+    try {
+      return start(request, accessor, traced, startNanos);
+    } catch (RuntimeException | LinkageError e) {
+      // Each step contains its own failures; this catches what escapes them all (a LinkageError
+      // from a library older than conea supports), so the request is still counted and served.
+      failures.report("starting the request", e);
+      return new TracedRequest(
+          this, Context.root(), Span.getInvalid(), startNanos, OTHER_METHOD, "/", null, null, null);
+    }
+  }
+
+  private <R> TracedRequest start(
+      R request, HttpServerRequestAccessor<R> accessor, boolean traced, long startNanos) {
     String rawMethod = null;
     String method = OTHER_METHOD;
     String path = "/";
@@ -214,7 +228,7 @@ public final class HttpServerTracing {
           path = truncate(withoutParameters, MAX_LENGTH);
         }
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("reading the request method and path", e);
     }
     String route = resolveRoute(method, path);
@@ -223,13 +237,19 @@ public final class HttpServerTracing {
     Context context = Context.root();
     Span span = Span.getInvalid();
     if (traced) {
+      Context parent = Context.root();
       try {
-        Context parent = propagator.extract(Context.root(), request, propagationGetter(accessor));
-        context = parent;
+        parent = propagator.extract(parent, request, propagationGetter(accessor));
+      } catch (RuntimeException | LinkageError e) {
+        // A propagator that throws on a malformed header: the request gets a root span.
+        failures.report("extracting the parent context", e);
+      }
+      context = parent;
+      try {
         span = startSpan(parent, request, accessor, rawMethod, method, path, route);
         context = parent.with(span);
-      } catch (RuntimeException e) {
-        failures.report("extracting the parent context and starting the span", e);
+      } catch (RuntimeException | LinkageError e) {
+        failures.report("starting the span", e);
       }
     }
     return new TracedRequest(
@@ -252,7 +272,7 @@ public final class HttpServerTracing {
   private String resolveRoute(String method, String path) {
     try {
       return truncate(routes.resolve(method, path), MAX_LENGTH);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("resolving the route", e);
       return null;
     }
@@ -262,7 +282,7 @@ public final class HttpServerTracing {
     try {
       String value = accessor.get(request, name);
       return value == null || value.isEmpty() ? null : truncate(value, MAX_ID_LENGTH);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("reading header " + name, e);
       return null;
     }
@@ -284,7 +304,7 @@ public final class HttpServerTracing {
     if (samplerReadsAttributes) {
       try {
         addSamplingAttributes(builder, null, request, accessor, method, path, route);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
         // A span with fewer attributes for the sampler beats no span at all.
         failures.report("reading request attributes for the sampler", e);
       }
@@ -298,7 +318,7 @@ public final class HttpServerTracing {
         }
         addRecordedAttributes(span, request, accessor, rawMethod, method);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       // The span has started: it must reach the caller so that the request's end ends it.
       failures.report("reading request attributes of a started span", e);
     }
@@ -406,7 +426,7 @@ public final class HttpServerTracing {
     try (Scope scope = request.makeCurrentToEnd(accessLog)) {
       try {
         httpMetrics.record(request.method, route, request.path, status, durationNanos);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
         failures.report("recording HTTP metrics", e);
       }
       if (accessLog) {
@@ -438,7 +458,7 @@ public final class HttpServerTracing {
         }
       }
       span.end();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("ending the span", e);
     }
   }
@@ -455,12 +475,16 @@ public final class HttpServerTracing {
             .addKeyValue("duration_ms", durationMs)
             .log("{} {} {} {}ms", request.method, request.path, status, durationMs);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failures.report("writing the access log", e);
     }
   }
 
-  /** Hands headers to the propagators, withholding a malformed baggage header. */
+  /**
+   * Hands headers to the propagators, withholding a malformed percent-encoded one (baggage, and
+   * Jaeger's {@code uber-trace-id}, whose propagator throws on a bad escape in the OpenTelemetry
+   * versions conea supports).
+   */
   private static final class PropagationGetter<R> implements TextMapGetter<R> {
     private final HttpServerRequestAccessor<R> accessor;
 
@@ -468,10 +492,19 @@ public final class HttpServerTracing {
       this.accessor = accessor;
     }
 
+    // Deprecated in newer OpenTelemetry, abstract in the older ones conea supports.
+    @SuppressWarnings("deprecation")
+    @Override
+    public Iterable<String> keys(R carrier) {
+      return accessor.keys(carrier);
+    }
+
     @Override
     public String get(R carrier, String key) {
       String value = accessor.get(carrier, key);
-      if (value != null && "baggage".equals(key) && !HttpValues.isWellFormedBaggage(value)) {
+      if (value != null
+          && ("baggage".equals(key) || "uber-trace-id".equals(key))
+          && !HttpValues.isWellFormedEncoded(value)) {
         return null;
       }
       return value;
@@ -555,6 +588,12 @@ public final class HttpServerTracing {
      * the metrics.
      */
     public HttpServerTracing build() {
+      Compatibility.require(
+          HttpServerTracing.class,
+          Compatibility.OPENTELEMETRY_API,
+          Compatibility.OPENTELEMETRY_CONTEXT,
+          Compatibility.MICROMETER,
+          Compatibility.SLF4J);
       if (routes instanceof RouteTemplates) {
         metrics.http().declareRoutes(((RouteTemplates) routes).templates());
       }

@@ -188,11 +188,12 @@ final class HttpValues {
   }
 
   /**
-   * Returns whether a baggage header is plain ASCII with valid percent escapes; others are dropped
-   * before the propagator sees them, because its parser logs a warning per malformed member, which
-   * a hostile client could use to flood the log.
+   * Returns whether a percent-encoded header (baggage, Jaeger's {@code uber-trace-id}) is plain
+   * ASCII with valid percent escapes; others are dropped before the propagator sees them, because
+   * the baggage parser logs a warning per malformed member, which a hostile client could use to
+   * flood the log, and older Jaeger propagators throw.
    */
-  static boolean isWellFormedBaggage(String baggage) {
+  static boolean isWellFormedEncoded(String baggage) {
     int length = baggage.length();
     if (length > 8192) {
       return false;

@@ -71,7 +71,7 @@ final class RequestScope implements Scope {
       set(MDC_PATH, previousPath);
       set(MDC_USER_ID, previousUserId);
       set(MDC_ORGANIZATION_ID, previousOrganizationId);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       request.reportFailure("restoring the MDC", e);
     } finally {
       current.set(previousRequest);

@@ -49,7 +49,7 @@ final class SamplingAttributes {
       Sampler rebuilt = builtIn(sampler.getDescription());
       // The SDK's equals, not the configured sampler's, which may be anything.
       return rebuilt == null || !rebuilt.equals(sampler);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       // A sampler that cannot even describe itself is no built-in one.
       return true;
     }

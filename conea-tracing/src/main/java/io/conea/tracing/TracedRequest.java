@@ -96,7 +96,7 @@ public final class TracedRequest {
       }
       contextScope = context.makeCurrent();
       return new RequestScope(this, contextScope);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       reportFailure("making the request context current", e);
       if (contextScope != null) {
         contextScope.close();
@@ -119,7 +119,7 @@ public final class TracedRequest {
         return Scope.noop();
       }
       return context.makeCurrent();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       reportFailure("making the request context current", e);
       return Scope.noop();
     }
@@ -158,8 +158,7 @@ public final class TracedRequest {
    */
   public void end(int status, Throwable error, String frameworkRoute) {
     if (ENDED.compareAndSet(this, 0, 1)) {
-      tracing.finish(
-          this, status, true, error, null, frameworkRoute, System.nanoTime() - startNanos);
+      finish(status, true, error, null, frameworkRoute);
     }
   }
 
@@ -174,14 +173,7 @@ public final class TracedRequest {
   public void endConnectionClosed() {
     if (ENDED.compareAndSet(this, 0, 1)) {
       int sent = responseStatus;
-      tracing.finish(
-          this,
-          sent > 0 ? sent : CLIENT_CLOSED_REQUEST,
-          sent > 0,
-          null,
-          CONNECTION_CLOSED,
-          null,
-          System.nanoTime() - startNanos);
+      finish(sent > 0 ? sent : CLIENT_CLOSED_REQUEST, sent > 0, null, CONNECTION_CLOSED, null);
     }
   }
 
@@ -195,14 +187,26 @@ public final class TracedRequest {
   public void endUnobserved() {
     if (ENDED.compareAndSet(this, 0, 1)) {
       int sent = responseStatus;
-      tracing.finish(
-          this,
+      finish(
           sent > 0 ? sent : UNKNOWN_STATUS,
           sent > 0,
           null,
           sent > 0 ? null : RESPONSE_UNOBSERVED,
-          null,
-          System.nanoTime() - startNanos);
+          null);
+    }
+  }
+
+  /**
+   * Records the end. Each step of it contains its own failures; this is the last line of defence,
+   * for an error (a {@link LinkageError} from a library older than conea supports) outside them.
+   */
+  private void finish(
+      int status, boolean statusSent, Throwable error, String errorType, String frameworkRoute) {
+    long durationNanos = System.nanoTime() - startNanos;
+    try {
+      tracing.finish(this, status, statusSent, error, errorType, frameworkRoute, durationNanos);
+    } catch (RuntimeException | LinkageError e) {
+      reportFailure("ending the request", e);
     }
   }
 }

@@ -22,6 +22,11 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
@@ -444,8 +449,7 @@ class HttpServerTracingTest {
   @Test
   void routeTemplatesKeepTheirEndpointWhenScannerPathsFillTheEndpointCap() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    ConeaMetrics capped =
-        ConeaMetrics.builder(registry).bindJvmMetrics(false).maxEndpoints(3).build();
+    ConeaMetrics capped = ConeaMetrics.builder(registry).maxEndpoints(3).build();
     HttpServerTracing scanned =
         HttpServerTracing.builder(telemetry.api(), capped)
             .routes(RouteTemplates.of("/api/v1/users/{id}", "/api/v1/jobs/{jobType}"))
@@ -723,8 +727,7 @@ class HttpServerTracingTest {
         };
     MeterRegistry throwing = new ThrowingRegistry();
     HttpServerTracing fragile =
-        HttpServerTracing.builder(
-                telemetry.api(), ConeaMetrics.builder(throwing).bindJvmMetrics(false).build())
+        HttpServerTracing.builder(telemetry.api(), ConeaMetrics.builder(throwing).build())
             .routes(
                 (method, path) -> {
                   throw new IllegalStateException("routes");
@@ -741,6 +744,95 @@ class HttpServerTracingTest {
       fragile.connectionClosed();
     }
     assertThat(fragile.instrumentationFailures()).isPositive();
+    assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
+  }
+
+  @Test
+  void linkageErrorsFromOlderLibrariesNeverReachTheCaller() {
+    // What a class path older than conea supports throws: missing methods, abstract ones.
+    HttpServerRequestAccessor<FakeRequest> linkageBroken =
+        new HttpServerRequestAccessor<>() {
+          @Override
+          public String method(FakeRequest request) {
+            return request.method;
+          }
+
+          @Override
+          public String path(FakeRequest request) {
+            return request.path;
+          }
+
+          @Override
+          public String query(FakeRequest request) {
+            throw new NoSuchMethodError("query");
+          }
+
+          @Override
+          public String scheme(FakeRequest request) {
+            return "http";
+          }
+
+          @Override
+          public String protocol(FakeRequest request) {
+            throw new IncompatibleClassChangeError("protocol");
+          }
+
+          @Override
+          public String peerAddress(FakeRequest request) {
+            return "127.0.0.1";
+          }
+
+          @Override
+          public String get(FakeRequest request, String key) {
+            throw new NoSuchMethodError("header " + key);
+          }
+        };
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .addSpanProcessor(
+                new SpanProcessor() {
+                  @Override
+                  public void onStart(Context parentContext, ReadWriteSpan span) {
+                    throw new AbstractMethodError("onStart");
+                  }
+
+                  @Override
+                  public boolean isStartRequired() {
+                    return true;
+                  }
+
+                  @Override
+                  public void onEnd(ReadableSpan span) {}
+
+                  @Override
+                  public boolean isEndRequired() {
+                    return false;
+                  }
+                })
+            .build();
+    MeterRegistry registry = new SimpleMeterRegistry();
+    ConeaMetrics metrics = ConeaMetrics.create(registry);
+    try (OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(provider).build()) {
+      HttpServerTracing fragile =
+          HttpServerTracing.builder(sdk, metrics)
+              .routes(
+                  (method, path) -> {
+                    throw new NoClassDefFoundError("routes");
+                  })
+              .build();
+      for (int i = 0; i < 3; i++) {
+        TracedRequest traced = fragile.start(FakeRequest.get("/api/v1/users/" + i), linkageBroken);
+        try (Scope scope = traced.makeCurrent()) {
+          assertThat(MDC.get("method")).isEqualTo("GET");
+        }
+        traced.end(200, null, null);
+      }
+      assertThat(fragile.instrumentationFailures()).isPositive();
+    }
+    // Every request is still counted, with the status it was answered with.
+    assertThat(
+            registry.get("http.requests").tags("method", "GET", "status", "200").counter().count())
+        .isEqualTo(3);
     assertThat(MDC.getCopyOfContextMap()).isNullOrEmpty();
   }
 

@@ -68,9 +68,12 @@ class OpenTelemetryExemplarsTest {
 
   @Test
   void prometheusMetricsWiredWithItShowsTheRequestTraceIdAsExemplar() {
-    try (PrometheusMetrics prometheus = PrometheusMetrics.create(OpenTelemetryExemplars.create())) {
-      ConeaMetrics metrics =
-          ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+    try (PrometheusMetrics prometheus =
+        PrometheusMetrics.builder()
+            .exemplars(OpenTelemetryExemplars.create())
+            .jvmMetrics(false)
+            .build()) {
+      ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
       HttpServerTracing tracing =
           HttpServerTracing.builder(telemetry.api(), metrics)
               .routes(RouteTemplates.of("/api/v1/ai/chat"))

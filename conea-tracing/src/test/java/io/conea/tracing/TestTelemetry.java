@@ -57,7 +57,7 @@ public final class TestTelemetry {
             new PrometheusRegistry(),
             Clock.SYSTEM,
             OpenTelemetryExemplars.create());
-    metrics = ConeaMetrics.builder(registry).bindJvmMetrics(false).build();
+    metrics = ConeaMetrics.builder(registry).build();
   }
 
   /** Every span sampled. */

@@ -338,7 +338,7 @@ public final class AiCall implements AutoCloseable {
     AiCalls r = recorder();
     try {
       record(r, result, thrown, handle);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       r.recordingFailed(e);
     }
   }

@@ -280,7 +280,7 @@ public final class AiCalls {
         return copy;
       }
       stage.whenComplete((value, error) -> call.end(value, error, false));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       // A stage that cannot take a callback still gets its call counted, without its outcome.
       failed(STAGE_RECORDING, recordingFailures, e);
       call.end(null, null, false);
@@ -295,7 +295,7 @@ public final class AiCalls {
     CallTracing.CallSpan span = CallTracing.CallSpan.NONE;
     try {
       span = tracing.start(operation, p, m);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_TRACING, tracingFailures, e);
     }
     AiCall call = new AiCall(this, operation, p, m, span);
@@ -311,7 +311,7 @@ public final class AiCalls {
     Extractor<?> extractor;
     try {
       extractor = extractorByType.get(result.getClass());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_USAGE, usageFailures, e);
       return null;
     }
@@ -321,7 +321,7 @@ public final class AiCalls {
     AiUsage usage;
     try {
       usage = extractor.extract(result);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_USAGE, usageFailures, e);
       return null;
     }
@@ -338,7 +338,7 @@ public final class AiCalls {
           usage.outputTokens(),
           model == null ? null : cap(model),
           provider == null ? null : cap(provider));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_USAGE, usageFailures, e);
       return null;
     }
@@ -383,7 +383,7 @@ public final class AiCalls {
             .recordFailure(
                 provider, model, errorType, durationNanos, inputTokens, outputTokens, costUsd);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_RECORDING, recordingFailures, e);
     }
   }
@@ -392,7 +392,7 @@ public final class AiCalls {
   void traced(Runnable operation) {
     try {
       operation.run();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_TRACING, tracingFailures, e);
     }
   }
@@ -404,7 +404,7 @@ public final class AiCalls {
   @Nullable String mdcGet(String key) {
     try {
       return MDC.get(key);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_RECORDING, recordingFailures, e);
       return null;
     }
@@ -421,13 +421,13 @@ public final class AiCalls {
       } else {
         MDC.put(key, value);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       failed(STAGE_RECORDING, recordingFailures, e);
     }
   }
 
   /** Counts and reports, once, a failure outside a call's own bookkeeping. */
-  void recordingFailed(RuntimeException e) {
+  void recordingFailed(Throwable e) {
     failed(STAGE_RECORDING, recordingFailures, e);
   }
 
@@ -467,10 +467,10 @@ public final class AiCalls {
     }
   }
 
-  private void failed(String stage, Counter counter, RuntimeException e) {
+  private void failed(String stage, Counter counter, Throwable e) {
     try {
       counter.increment();
-    } catch (RuntimeException ignored) {
+    } catch (RuntimeException | LinkageError ignored) {
       // The warning below still tells.
     }
     if (reported.add("failed:" + stage)) {

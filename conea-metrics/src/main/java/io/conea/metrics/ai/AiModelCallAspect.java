@@ -2,6 +2,7 @@ package io.conea.metrics.ai;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.Compatibility;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,6 +57,7 @@ public final class AiModelCallAspect {
 
   /** Returns an aspect that records through {@code recorder}: the one to use with Spring. */
   public AiModelCallAspect(AiCalls recorder) {
+    Compatibility.require(AiModelCallAspect.class, Compatibility.ASPECTJ);
     this.recorder = requireNonNull(recorder, "recorder");
   }
 
@@ -72,6 +74,7 @@ public final class AiModelCallAspect {
    * creates. Replaces an earlier recorder.
    */
   public static void install(AiCalls recorder) {
+    Compatibility.require(AiModelCallAspect.class, Compatibility.ASPECTJ);
     installed = requireNonNull(recorder, "recorder");
   }
 
@@ -110,7 +113,7 @@ public final class AiModelCallAspect {
       operation = site.operation;
       provider = site.provider(args);
       model = site.model(args);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       // Reflection refused, or an argument's toString() threw: record without the names.
       calls.recordingFailed(e);
     }

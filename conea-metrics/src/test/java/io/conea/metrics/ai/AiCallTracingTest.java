@@ -33,9 +33,9 @@ class AiCallTracingTest {
                   .addSpanProcessor(SimpleSpanProcessor.create(exporter))
                   .build())
           .build();
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
-  private final ConeaMetrics metrics =
-      ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
+  private final ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
   private final AiCalls recorder = AiCalls.create(metrics, AiPricing.defaults(), openTelemetry);
 
   @AfterEach

@@ -26,9 +26,9 @@ import org.slf4j.MDC;
 
 class AiCallsTest {
 
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
-  private final ConeaMetrics metrics =
-      ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
+  private final ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
   private final AiCalls recorder = AiCalls.builder(metrics).build();
   private final ExecutorService executor = Executors.newSingleThreadExecutor();
 
@@ -586,8 +586,7 @@ class AiCallsTest {
 
   @Test
   void overLongAndManyNamesFromResponsesAreCappedInTheLabels() {
-    ConeaMetrics capped =
-        ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).maxLabelValues(2).build();
+    ConeaMetrics capped = ConeaMetrics.builder(prometheus.registry()).maxLabelValues(2).build();
     AiCalls calls = AiCalls.builder(capped).build();
     for (int i = 0; i < 5; i++) {
       String model = "model-" + i;

@@ -21,9 +21,9 @@ import org.springframework.context.annotation.EnableAspectJAutoProxy;
 /** The aspect applied by Spring AOP: through {@link AspectJProxyFactory} and a real context. */
 class AiModelCallAspectTest {
 
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
-  private final ConeaMetrics metrics =
-      ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
+  private final ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
   private final AiCalls recorder = AiCalls.builder(metrics).build();
 
   @AfterEach

@@ -29,8 +29,7 @@ class OptionalDependenciesTest {
     @Override
     public String call() {
       try (PrometheusMetrics prometheus = PrometheusMetrics.create()) {
-        ConeaMetrics metrics =
-            ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+        ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
         AiCalls recorder = AiCalls.builder(metrics).build();
         recorder.call("openai", "gpt-4", () -> new Reply(1250, 0));
         try (AiCall call = recorder.start("openai", "gpt-4")) {

@@ -13,12 +13,12 @@ import org.junit.jupiter.api.Test;
 /** The aspect applied by AspectJ compile-time weaving: {@link WovenChatClient} has no proxy. */
 class WovenAiModelCallTest {
 
-  private final PrometheusMetrics prometheus = PrometheusMetrics.create();
+  private final PrometheusMetrics prometheus =
+      PrometheusMetrics.builder().jvmMetrics(false).build();
 
   @BeforeEach
   void install() {
-    ConeaMetrics metrics =
-        ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+    ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
     AiModelCallAspect.install(AiCalls.builder(metrics).build());
   }
 

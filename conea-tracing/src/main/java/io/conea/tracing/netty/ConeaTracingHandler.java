@@ -2,6 +2,7 @@ package io.conea.tracing.netty;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.Compatibility;
 import io.conea.tracing.HttpServerRequestAccessor;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.TracedRequest;
@@ -91,6 +92,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
 
   /** Returns a handler for one channel. */
   public static ConeaTracingHandler create(HttpServerTracing tracing) {
+    Compatibility.require(ConeaTracingHandler.class, Compatibility.NETTY);
     return new ConeaTracingHandler(requireNonNull(tracing, "tracing"));
   }
 
@@ -343,6 +345,13 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
           return handler == null || handler.readingRequest == null
               ? null
               : handler.readingRequest.headers().get(key);
+        }
+
+        // Deprecated in newer OpenTelemetry, abstract in the older ones conea supports.
+        @SuppressWarnings("deprecation")
+        @Override
+        public Iterable<String> keys(ConeaTracingHandler handler) {
+          return handler.readingRequest.headers().names();
         }
       };
 

@@ -2,6 +2,7 @@ package io.conea.tracing.servlet;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.Compatibility;
 import io.conea.tracing.HttpServerRequestAccessor;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.TracedRequest;
@@ -10,12 +11,14 @@ import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Collections;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -50,10 +53,32 @@ public final class ConeaTracingFilter implements Filter {
   /** The request attribute that holds the request's {@link TracedRequest}. */
   public static final String TRACED_REQUEST_ATTRIBUTE = TracedRequest.class.getName();
 
+  private static final int MINIMUM_SERVLET_MAJOR_VERSION =
+      Integer.parseInt(
+          Compatibility.minimum(Compatibility.JAKARTA_SERVLET).replaceFirst("\\..*", ""));
+
   private final HttpServerTracing tracing;
 
   ConeaTracingFilter(HttpServerTracing tracing) {
     this.tracing = tracing;
+  }
+
+  /**
+   * Fails unless the container implements Jakarta Servlet 6.0 or newer, the oldest version conea
+   * supports.
+   */
+  @Override
+  public void init(FilterConfig config) throws ServletException {
+    int major = config.getServletContext().getMajorVersion();
+    if (major < MINIMUM_SERVLET_MAJOR_VERSION) {
+      throw new ServletException(
+          "ConeaTracingFilter needs a Jakarta Servlet "
+              + MINIMUM_SERVLET_MAJOR_VERSION
+              + ".0 container or newer, but this one implements Servlet "
+              + major
+              + "."
+              + config.getServletContext().getMinorVersion());
+    }
   }
 
   /** Returns a filter that instruments requests with the given instrumentation. */
@@ -114,7 +139,7 @@ public final class ConeaTracingFilter implements Filter {
         request.getAsyncContext().addListener(new EndOnCompletion(traced), request, response);
         async = true;
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       // Completed between the two calls: the response is final, so end now.
       async = false;
     }
@@ -126,7 +151,7 @@ public final class ConeaTracingFilter implements Filter {
   private static int status(HttpServletResponse response) {
     try {
       return response.getStatus();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       return 500;
     }
   }
@@ -135,7 +160,7 @@ public final class ConeaTracingFilter implements Filter {
     try {
       Object pattern = request.getAttribute(SPRING_BEST_MATCHING_PATTERN);
       return pattern instanceof String ? (String) pattern : null;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       return null;
     }
   }
@@ -234,6 +259,13 @@ public final class ConeaTracingFilter implements Filter {
         @Override
         public String get(HttpServletRequest request, String key) {
           return request == null ? null : request.getHeader(key);
+        }
+
+        // Deprecated in newer OpenTelemetry, abstract in the older ones conea supports.
+        @SuppressWarnings("deprecation")
+        @Override
+        public Iterable<String> keys(HttpServletRequest request) {
+          return Collections.list(request.getHeaderNames());
         }
       };
 }

@@ -18,9 +18,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -84,7 +83,7 @@ class ConeaTracingHandlerTest {
         HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
             .routes(RouteTemplates.of("/api/v1/users/{id}"))
             .build();
-    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    group = newEventLoopGroup();
     server =
         new ServerBootstrap()
             .group(group)
@@ -787,5 +786,14 @@ class ConeaTracingHandlerTest {
       }
       ctx.writeAndFlush(response);
     }
+  }
+
+  /**
+   * The event loop both Netty 4.1 and 4.2 have: the tests run on both. (4.2 deprecates it for
+   * {@code MultiThreadIoEventLoopGroup}, which 4.1 lacks.)
+   */
+  @SuppressWarnings("deprecation")
+  private static EventLoopGroup newEventLoopGroup() {
+    return new NioEventLoopGroup(1);
   }
 }

@@ -1,6 +1,7 @@
 package io.conea.tracing.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.conea.metrics.ConeaMetrics;
 import io.conea.tracing.Await;
@@ -19,10 +20,14 @@ import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -347,8 +352,7 @@ class ConeaTracingFilterTest {
                       "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"))
               .shutdownTimeout(Duration.ofMillis(500))
               .build();
-      ConeaMetrics metrics =
-          ConeaMetrics.builder(new SimpleMeterRegistry()).bindJvmMetrics(false).build();
+      ConeaMetrics metrics = ConeaMetrics.builder(new SimpleMeterRegistry()).build();
       Server instrumented =
           startJetty(
               ConeaTracingFilter.create(
@@ -492,5 +496,47 @@ class ConeaTracingFilterTest {
         response.setStatus(404);
       }
     }
+  }
+
+  @Test
+  void aContainerOlderThanServlet6IsRefusedAtStartUp() throws Exception {
+    ConeaTracingFilter filter =
+        ConeaTracingFilter.create(
+            HttpServerTracing.create(
+                io.opentelemetry.api.OpenTelemetry.noop(),
+                ConeaMetrics.create(new SimpleMeterRegistry())));
+
+    assertThatThrownBy(() -> filter.init(filterConfig(5, 0)))
+        .isInstanceOf(ServletException.class)
+        .hasMessage(
+            "ConeaTracingFilter needs a Jakarta Servlet 6.0 container or newer, but this one"
+                + " implements Servlet 5.0");
+    filter.init(filterConfig(6, 0));
+    filter.init(filterConfig(6, 1));
+  }
+
+  /** A filter configuration in a container that states the given Servlet version. */
+  private static FilterConfig filterConfig(int major, int minor) {
+    ServletContext context =
+        (ServletContext)
+            Proxy.newProxyInstance(
+                ConeaTracingFilterTest.class.getClassLoader(),
+                new Class<?>[] {ServletContext.class},
+                (proxy, method, args) ->
+                    switch (method.getName()) {
+                      case "getMajorVersion" -> major;
+                      case "getMinorVersion" -> minor;
+                      default -> throw new UnsupportedOperationException(method.getName());
+                    });
+    return (FilterConfig)
+        Proxy.newProxyInstance(
+            ConeaTracingFilterTest.class.getClassLoader(),
+            new Class<?>[] {FilterConfig.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getServletContext")) {
+                return context;
+              }
+              throw new UnsupportedOperationException(method.getName());
+            });
   }
 }

@@ -23,7 +23,7 @@ public final class Consumer {
     ConeaTracing tracing =
         ConeaTracing.builder("bom-consumer").config(Map.of("otel.traces.exporter", "none")).build();
     PrometheusMetrics prometheus = PrometheusMetrics.create(OpenTelemetryExemplars.create());
-    ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).bindJvmMetrics(false).build();
+    ConeaMetrics metrics = ConeaMetrics.builder(prometheus.registry()).build();
     HttpServerTracing http =
         HttpServerTracing.builder(tracing.openTelemetry(), metrics)
             .routes(RouteTemplates.of("/api/v1/users/{id}"))
