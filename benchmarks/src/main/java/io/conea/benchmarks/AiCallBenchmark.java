@@ -1,13 +1,14 @@
 package io.conea.benchmarks;
 
+import io.conea.ai.AiCalls;
+import io.conea.ai.AiModelCall;
+import io.conea.ai.AiModelCallAspect;
+import io.conea.ai.AiPricing;
+import io.conea.ai.AiUsage;
+import io.conea.metrics.AiCallOutcome;
 import io.conea.metrics.AiMetrics;
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.PrometheusMetrics;
-import io.conea.metrics.ai.AiCalls;
-import io.conea.metrics.ai.AiModelCall;
-import io.conea.metrics.ai.AiModelCallAspect;
-import io.conea.metrics.ai.AiPricing;
-import io.conea.metrics.ai.AiUsage;
 import io.micrometer.core.instrument.Counter;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,11 +26,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * answers at once, so that what is measured is the recording alone.
  *
  * <p>{@code coneaAnnotation} calls a method annotated {@link AiModelCall}, woven at build time by
- * the AspectJ compiler with conea-metrics as the aspect library (see this module's pom), as a
- * service without Spring weaves it. {@code coneaProgrammatic} wraps the same call in {@link
- * AiCalls#call}. {@code coneaAiMetrics} hands the call's figures to {@link AiMetrics#record}
- * directly, the meters alone; {@code unrecorded} is the client call without any of it. Neither
- * recorder traces (no OpenTelemetry given).
+ * the AspectJ compiler with conea-ai as the aspect library (see this module's pom), as a service
+ * without Spring weaves it. {@code coneaProgrammatic} wraps the same call in {@link AiCalls#call}.
+ * {@code coneaAiMetrics} hands the call's figures to {@link AiMetrics#record} directly, the meters
+ * alone; {@code unrecorded} is the client call without any of it. Neither recorder traces (no
+ * OpenTelemetry given).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -122,13 +123,13 @@ public class AiCallBenchmark {
         .metrics
         .ai()
         .record(
-            "openai",
-            "gpt-4",
-            true,
-            System.nanoTime() - start,
-            input,
-            output,
-            (input * 0.03 + output * 0.06) / 1000);
+            AiCallOutcome.success(
+                "openai",
+                "gpt-4",
+                System.nanoTime() - start,
+                input,
+                output,
+                (input * 0.03 + output * 0.06) / 1000));
     return reply;
   }
 }

@@ -80,6 +80,8 @@ final class Telemetry implements AutoCloseable {
     tracing =
         HttpServerTracing.builder(openTelemetry, metrics)
             .routes(RouteTemplates.of(Requests.ROUTE_TEMPLATES))
+            // Always on and always off decide without attributes, as conea-tracing-sdk declares.
+            .samplerReadsAttributes(false)
             .build();
   }
 

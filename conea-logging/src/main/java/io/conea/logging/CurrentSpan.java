@@ -2,6 +2,7 @@ package io.conea.logging;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the ids of the current OpenTelemetry span.
@@ -15,7 +16,7 @@ final class CurrentSpan {
   private CurrentSpan() {}
 
   /** The context of the span current on this thread, or null when there is no valid one. */
-  static Object validContext() {
+  static @Nullable Object validContext() {
     SpanContext context = Span.current().getSpanContext();
     return context.isValid() ? context : null;
   }

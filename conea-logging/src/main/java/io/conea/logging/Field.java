@@ -1,5 +1,7 @@
 package io.conea.logging;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The top-level fields of a line, in the order they are written.
  *
@@ -46,7 +48,7 @@ enum Field {
   }
 
   /** The field read from the key-value pair or MDC entry named {@code key}, or null. */
-  static Field forContextKey(String key) {
+  static @Nullable Field forContextKey(@Nullable String key) {
     if (key == null) {
       return null;
     }
@@ -73,7 +75,7 @@ enum Field {
   }
 
   /** The field whose default name is {@code name}, or null. */
-  static Field forDefaultName(String name) {
+  static @Nullable Field forDefaultName(String name) {
     for (Field field : VALUES) {
       if (field.defaultName.equals(name)) {
         return field;

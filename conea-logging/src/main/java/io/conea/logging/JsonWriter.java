@@ -2,6 +2,7 @@ package io.conea.logging;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes one JSON line as UTF-8 into a reusable buffer; owns escaping, commas and the line budget.
@@ -175,6 +176,14 @@ final class JsonWriter {
     return true;
   }
 
+  /**
+   * The pre-encoded form ({@code "name":}) of a name that needs no escaping, for {@link
+   * #name(byte[], int)} and {@link #reservedName}.
+   */
+  static byte[] encodedName(String name) {
+    return ('"' + name + "\":").getBytes(StandardCharsets.UTF_8);
+  }
+
   /** Writes a pre-encoded name into room the caller kept back, ignoring the budget. */
   void reservedName(byte[] encodedName) {
     writeName(encodedName);
@@ -242,8 +251,8 @@ final class JsonWriter {
     comma = true;
   }
 
-  /** Appends one piece of the current string. */
-  void append(CharSequence s) {
+  /** Appends one piece of the current string; {@code "null"} for null. */
+  void append(@Nullable CharSequence s) {
     if (s == null) {
       append("null");
       return;

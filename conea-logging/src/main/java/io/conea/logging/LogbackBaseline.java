@@ -4,6 +4,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The oldest Logback that conea-logging supports, and the check that the class path has at least
@@ -18,7 +19,7 @@ final class LogbackBaseline {
   private LogbackBaseline() {}
 
   /** Returns why the Logback on the class path is too old, or null if it is not (or unknown). */
-  static String problem() {
+  static @Nullable String problem() {
     String found = ILoggingEvent.class.getPackage().getImplementationVersion();
     if (found == null || isAtLeast(found, MINIMUM)) {
       return null;

@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /** The reusable buffers one encoding needs; used by one thread at a time. */
 final class Scratch {
@@ -20,7 +21,7 @@ final class Scratch {
   final StackTraceWriter stackTraces;
 
   /** Values of key-value pairs named like request fields, by {@link Field#contextSlot()}. */
-  final Object[] context = new Object[Field.CONTEXT_FIELDS];
+  final @Nullable Object[] context = new Object[Field.CONTEXT_FIELDS];
 
   // Start and length of each metadata name written on this line, to find duplicates.
   private int[] keys = new int[32];
@@ -89,7 +90,9 @@ final class Scratch {
    * slot is free.
    */
   static final class Pool {
-    private final AtomicReferenceArray<Scratch> slots;
+    /** Idle scratches; null in the slots of those in use. */
+    private final AtomicReferenceArray<@Nullable Scratch> slots;
+
     private final int maxLineBytes;
     private final int maxStackTraceFrames;
 

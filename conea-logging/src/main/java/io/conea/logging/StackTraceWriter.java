@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.IdentityHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes a throwable, its causes and its suppressed throwables as the text of one JSON string, in
@@ -24,7 +25,7 @@ final class StackTraceWriter {
    * {@code IThrowableProxy.getOverridingMessage()}, which Logback has since 1.5.22 (a throwable
    * whose {@code toString()} is its own), or null in the older versions conea supports.
    */
-  private static final MethodHandle OVERRIDING_MESSAGE = overridingMessageHandle();
+  private static final @Nullable MethodHandle OVERRIDING_MESSAGE = overridingMessageHandle();
 
   /** Deepest nesting of suppressed sections that is written out. */
   static final int MAX_NESTING = 8;
@@ -95,7 +96,7 @@ final class StackTraceWriter {
     }
   }
 
-  private static String overridingMessage(IThrowableProxy throwable) {
+  private static @Nullable String overridingMessage(IThrowableProxy throwable) {
     if (OVERRIDING_MESSAGE == null) {
       return null;
     }
@@ -108,7 +109,7 @@ final class StackTraceWriter {
     }
   }
 
-  private static MethodHandle overridingMessageHandle() {
+  private static @Nullable MethodHandle overridingMessageHandle() {
     try {
       return MethodHandles.publicLookup()
           .findVirtual(

@@ -1,5 +1,8 @@
 package io.conea.metrics;
 
+import static java.util.Objects.requireNonNull;
+
+import io.conea.metrics.internal.Problems;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -17,7 +20,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ai_model_requests_total{model,provider,status}}, status {@code success} or {@code
  *       error}, exactly the guide's labels;
  *   <li>{@code ai_model_errors_total{model,provider,error_type}}, one per failed call, by kind of
- *       error (such as the exception's simple class name, see {@link #recordFailure}), so that the
+ *       error (such as the exception's simple class name, see {@link AiCallOutcome}), so that the
  *       guide's series keep their labels and the breakdown of errors is one query away;
  *   <li>{@code ai_tokens_total{model,provider,type}}, type {@code input} or {@code output}, so that
  *       {@code sum by (model)} is the real token total;
@@ -33,7 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AiMetrics {
 
-  /** The {@code error_type} of failures recorded through {@link #record} without a kind. */
+  /** The {@code error_type} of failures of unknown kind (see {@link AiCallOutcome#failure}). */
   public static final String UNKNOWN_ERROR = "unknown";
 
   static final String REQUESTS = "ai.model.requests";
@@ -66,62 +69,24 @@ public final class AiMetrics {
   }
 
   /**
-   * Records one model call. Never throws; negative token counts, durations and costs, and a
-   * non-finite cost, are reported once and not added. A failure recorded here counts in {@code
-   * ai_model_errors_total} with {@code error_type} {@value #UNKNOWN_ERROR}; {@link #recordFailure}
-   * gives the kind.
+   * Records one model call: counts it in {@code ai_model_requests_total} by status and, if it
+   * failed, in {@code ai_model_errors_total} by its error type; adds its duration, tokens and cost.
+   * Never throws, whatever the outcome holds: negative token counts, durations and costs, and a
+   * non-finite cost, are reported once and not added; a blank or over-long error type, and new ones
+   * past the cap, are recorded as {@value ConeaMetrics#OTHER}.
    *
-   * @param provider who serves the model, e.g. {@code openai}
-   * @param model the model name, e.g. {@code gpt-4}
-   * @param success whether the call succeeded
-   * @param durationNanos how long the call took, in nanoseconds
-   * @param inputTokens tokens sent to the model
-   * @param outputTokens tokens the model produced
-   * @param costUsd the cost of the call in US dollars
+   * @throws NullPointerException if {@code outcome} is null
    */
-  public void record(
-      @Nullable String provider,
-      @Nullable String model,
-      boolean success,
-      long durationNanos,
-      long inputTokens,
-      long outputTokens,
-      double costUsd) {
+  public void record(AiCallOutcome outcome) {
+    requireNonNull(outcome, "outcome");
     recordCall(
-        provider,
-        model,
-        success ? null : UNKNOWN_ERROR,
-        durationNanos,
-        inputTokens,
-        outputTokens,
-        costUsd);
-  }
-
-  /**
-   * Records one failed model call: as {@link #record} with {@code success} false, and with {@code
-   * errorType} as the {@code error_type} of {@code ai_model_errors_total}. Never throws; a null,
-   * blank or over-long error type, and new ones past the cap, are recorded as {@value
-   * ConeaMetrics#OTHER}.
-   *
-   * @param errorType a short, bounded name for the kind of error, such as the simple class name of
-   *     the exception ({@code SocketTimeoutException}) or a provider's error code
-   */
-  public void recordFailure(
-      @Nullable String provider,
-      @Nullable String model,
-      @Nullable String errorType,
-      long durationNanos,
-      long inputTokens,
-      long outputTokens,
-      double costUsd) {
-    recordCall(
-        provider,
-        model,
-        errorType == null ? ConeaMetrics.OTHER : errorType,
-        durationNanos,
-        inputTokens,
-        outputTokens,
-        costUsd);
+        outcome.provider(),
+        outcome.model(),
+        outcome.errorType(),
+        outcome.durationNanos(),
+        outcome.inputTokens(),
+        outcome.outputTokens(),
+        outcome.costUsd());
   }
 
   /** {@code errorType} null means success. */

@@ -3,6 +3,7 @@ package io.conea.metrics;
 import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.internal.Compatibility;
+import io.conea.metrics.internal.Problems;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -99,7 +102,15 @@ public final class ConeaMetrics implements AutoCloseable {
   private final AiMetrics ai;
   private final LabelCache<JobCounters> jobs;
   private final Counter userActivity;
-  private final AtomicLong connections = new AtomicLong();
+
+  /**
+   * One connection count per registry, whatever the number of ConeaMetrics on it: Micrometer binds
+   * a gauge to the first object registered under its name and ignores later ones.
+   */
+  private static final Map<MeterRegistry, AtomicLong> CONNECTIONS_BY_REGISTRY =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  private final AtomicLong connections;
   private final @Nullable JvmMeters jvmMeters;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -119,12 +130,18 @@ public final class ConeaMetrics implements AutoCloseable {
         new LabelCache<>(JOB_TYPE, maxLabelValues, JobCounters::new, registrations.problems());
     this.userActivity =
         registrations.counter(USER_ACTIVITY, "Total user activity events", null, Tags.empty());
-    registrations.gauge(
-        CONNECTIONS,
-        "Number of TCP connections, by state",
-        Tags.of(STATE, "established"),
-        connections,
-        AtomicLong::get);
+    AtomicLong shared = CONNECTIONS_BY_REGISTRY.get(registry);
+    if (shared == null) {
+      shared = new AtomicLong();
+      CONNECTIONS_BY_REGISTRY.put(registry, shared);
+      registrations.gauge(
+          CONNECTIONS,
+          "Number of TCP connections, by state",
+          Tags.of(STATE, "established"),
+          shared,
+          AtomicLong::get);
+    }
+    this.connections = shared;
     this.jvmMeters = bindJvmMetrics ? JvmMeters.bindMissing(registry) : null;
   }
 

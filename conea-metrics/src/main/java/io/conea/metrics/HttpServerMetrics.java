@@ -2,6 +2,8 @@ package io.conea.metrics;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.HttpMethods;
+import io.conea.metrics.internal.Limits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -43,20 +45,6 @@ public final class HttpServerMetrics {
   static final String DURATION = "http.request.duration";
 
   private static final Logger logger = LoggerFactory.getLogger(HttpServerMetrics.class);
-
-  private static final String[] METHODS = {
-    "GET",
-    "HEAD",
-    "POST",
-    "PUT",
-    "DELETE",
-    "CONNECT",
-    "OPTIONS",
-    "TRACE",
-    "PATCH",
-    ConeaMetrics.OTHER
-  };
-  private static final int METHOD_OTHER = METHODS.length - 1;
 
   private static final int MIN_STATUS = 100;
   private static final int MAX_STATUS = 599;
@@ -112,10 +100,10 @@ public final class HttpServerMetrics {
     if (route.isBlank()) {
       throw new IllegalArgumentException("route templates must not be blank");
     }
-    if (route.length() > LabelCache.MAX_VALUE_LENGTH) {
+    if (route.length() > Limits.MAX_LABEL_VALUE_LENGTH) {
       throw new IllegalArgumentException(
           "route templates must be at most "
-              + LabelCache.MAX_VALUE_LENGTH
+              + Limits.MAX_LABEL_VALUE_LENGTH
               + " characters, but one has "
               + route.length());
     }
@@ -148,7 +136,7 @@ public final class HttpServerMetrics {
         }
         durationNanos = 0;
       }
-      endpoint(route, path, status).series(methodIndex(method)).record(status, durationNanos);
+      endpoint(route, path, status).series(HttpMethods.index(method)).record(status, durationNanos);
     } catch (RuntimeException | LinkageError e) {
       registrations.recordingFailed("an HTTP request", e);
     }
@@ -167,43 +155,6 @@ public final class HttpServerMetrics {
     return endpoints.get(Paths.isNormal(path) ? path : Paths.normalize(path));
   }
 
-  /**
-   * Returns the {@code method} label value conea records for {@code method}: one of the nine
-   * standard methods as sent (case-sensitive), else {@value ConeaMetrics#OTHER}. Allocates nothing.
-   */
-  public static String methodLabel(@Nullable String method) {
-    return METHODS[methodIndex(method)];
-  }
-
-  private static int methodIndex(@Nullable String method) {
-    if (method == null) {
-      return METHOD_OTHER;
-    }
-    // A string switch compares the cached hash code, then equals: no allocation.
-    switch (method) {
-      case "GET":
-        return 0;
-      case "HEAD":
-        return 1;
-      case "POST":
-        return 2;
-      case "PUT":
-        return 3;
-      case "DELETE":
-        return 4;
-      case "CONNECT":
-        return 5;
-      case "OPTIONS":
-        return 6;
-      case "TRACE":
-        return 7;
-      case "PATCH":
-        return 8;
-      default:
-        return METHOD_OTHER;
-    }
-  }
-
   private static int statusIndex(int status) {
     return status >= MIN_STATUS && status <= MAX_STATUS ? status - MIN_STATUS : STATUS_OTHER;
   }
@@ -213,7 +164,7 @@ public final class HttpServerMetrics {
 
     private final String name;
     private final AtomicReferenceArray<Series> byMethod =
-        new AtomicReferenceArray<>(METHODS.length);
+        new AtomicReferenceArray<>(HttpMethods.COUNT);
 
     Endpoint(String name) {
       this.name = name;
@@ -227,7 +178,7 @@ public final class HttpServerMetrics {
     private synchronized Series register(int method) {
       Series series = byMethod.get(method);
       if (series == null) {
-        series = new Series(name, METHODS[method]);
+        series = new Series(name, HttpMethods.label(method));
         byMethod.set(method, series);
       }
       return series;

@@ -1,5 +1,7 @@
 package io.conea.metrics;
 
+import io.conea.metrics.internal.Limits;
+import io.conea.metrics.internal.Problems;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -19,7 +21,7 @@ import org.slf4j.LoggerFactory;
 final class LabelCache<V> {
 
   /** Longest label value kept as is; longer ones are garbage or data, not a route or a name. */
-  static final int MAX_VALUE_LENGTH = 256;
+  static final int MAX_VALUE_LENGTH = Limits.MAX_LABEL_VALUE_LENGTH;
 
   private static final Logger logger = LoggerFactory.getLogger(ConeaMetrics.class);
 

@@ -1,5 +1,7 @@
 package io.conea.metrics;
 
+import io.conea.metrics.internal.RequestTargets;
+
 /**
  * Turns a raw request path into an endpoint value when no route template is known: the query
  * string, fragment and matrix parameters are dropped, repeated and trailing slashes collapse, and
@@ -24,7 +26,7 @@ final class Paths {
    */
   static boolean isNormal(String path) {
     int n = path.length();
-    if (n == 0 || hasScheme(path) || (n > 1 && path.charAt(n - 1) == '/')) {
+    if (n == 0 || RequestTargets.pathStart(path) != 0 || (n > 1 && path.charAt(n - 1) == '/')) {
       return false;
     }
     int segmentStart = 0;
@@ -48,23 +50,8 @@ final class Paths {
   }
 
   static String normalize(String path) {
-    int end = path.length();
-    for (int i = 0; i < end; i++) {
-      char c = path.charAt(i);
-      if (c == '?' || c == '#') {
-        end = i;
-        break;
-      }
-    }
-    int start = 0;
-    if (hasScheme(path)) {
-      int authority = path.indexOf("//") + 2;
-      int slash = path.indexOf('/', authority);
-      if (slash < 0 || slash >= end) {
-        return "/";
-      }
-      start = slash;
-    }
+    int start = RequestTargets.pathStart(path);
+    int end = RequestTargets.pathEnd(path, start);
     StringBuilder out = new StringBuilder(end - start + 4);
     int i = start;
     while (i < end) {
@@ -146,10 +133,5 @@ final class Paths {
       }
     }
     return true;
-  }
-
-  private static boolean hasScheme(String path) {
-    return path.regionMatches(true, 0, "http://", 0, 7)
-        || path.regionMatches(true, 0, "https://", 0, 8);
   }
 }

@@ -1,5 +1,6 @@
 package io.conea.metrics;
 
+import io.conea.metrics.internal.Problems;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

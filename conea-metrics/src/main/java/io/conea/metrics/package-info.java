@@ -8,4 +8,7 @@
  * Prometheus registry and serves its scrape through a servlet, the JDK HTTP server, or any other
  * transport.
  */
+@NullMarked
 package io.conea.metrics;
+
+import org.jspecify.annotations.NullMarked;

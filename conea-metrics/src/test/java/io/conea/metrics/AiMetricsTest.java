@@ -27,8 +27,8 @@ class AiMetricsTest {
   @Test
   void recordsRequestsTokensDurationAndCostWithTheGuideLabels() {
     AiMetrics ai = builder().build().ai();
-    ai.record("openai", "gpt-4", true, 3 * SECOND, 1000, 250, 0.0375);
-    ai.record("openai", "gpt-4", false, SECOND / 2, 800, 0, 0.024);
+    ai.record(AiCallOutcome.success("openai", "gpt-4", 3 * SECOND, 1000, 250, 0.0375));
+    ai.record(AiCallOutcome.failure("openai", "gpt-4", null, SECOND / 2, 800, 0, 0.024));
 
     Samples samples = Samples.scrape(prometheus);
     assertThat(samples.labelKeys("ai_model_requests_total"))
@@ -83,9 +83,9 @@ class AiMetricsTest {
   @Test
   void summingTokensByModelGivesTheRealTotal() {
     AiMetrics ai = builder().build().ai();
-    ai.record("openai", "gpt-4", true, SECOND, 1000, 250, 0);
-    ai.record("azure", "gpt-4", true, SECOND, 10, 5, 0);
-    ai.record("meta", "llama-3", true, SECOND, 7, 3, 0);
+    ai.record(AiCallOutcome.success("openai", "gpt-4", SECOND, 1000, 250, 0));
+    ai.record(AiCallOutcome.success("azure", "gpt-4", SECOND, 10, 5, 0));
+    ai.record(AiCallOutcome.success("meta", "llama-3", SECOND, 7, 3, 0));
 
     Samples samples = Samples.scrape(prometheus);
     double gpt4 =
@@ -100,7 +100,7 @@ class AiMetricsTest {
   @Test
   void durationHistogramHasBucketsForModelLatency() {
     AiMetrics ai = builder().build().ai();
-    ai.record("openai", "gpt-4", true, 45 * SECOND, 1, 1, 0);
+    ai.record(AiCallOutcome.success("openai", "gpt-4", 45 * SECOND, 1, 1, 0));
 
     Samples samples = Samples.scrape(prometheus);
     assertThat(samples.named("ai_processing_duration_seconds_bucket"))
@@ -133,7 +133,7 @@ class AiMetricsTest {
   @Test
   void customAiBucketsAreUsed() {
     AiMetrics ai = builder().aiDurationBuckets(1, 10).build().ai();
-    ai.record("p", "m", true, SECOND, 0, 0, 0);
+    ai.record(AiCallOutcome.success("p", "m", SECOND, 0, 0, 0));
 
     assertThat(Samples.scrape(prometheus).named("ai_processing_duration_seconds_bucket"))
         .extracting(s -> s.labels().get("le"))
@@ -146,7 +146,7 @@ class AiMetricsTest {
     try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
       for (String provider : List.of("p1", "p2", "p3", "p4")) {
         for (String model : List.of("m1", "m2", "m3")) {
-          ai.record(provider, model, true, SECOND, 1, 1, 0.5);
+          ai.record(AiCallOutcome.success(provider, model, SECOND, 1, 1, 0.5));
         }
       }
 
@@ -179,9 +179,9 @@ class AiMetricsTest {
   void invalidNumbersAreSkippedWithOneWarningEachAndTheCallIsStillCounted() {
     AiMetrics ai = builder().build().ai();
     try (LogCapture log = new LogCapture(AiMetrics.class)) {
-      ai.record("openai", "gpt-4", true, -SECOND, -5, -6, Double.NaN);
-      ai.record("openai", "gpt-4", true, -SECOND, -5, -6, -1);
-      ai.record("openai", "gpt-4", true, SECOND, 0, 0, Double.POSITIVE_INFINITY);
+      ai.record(AiCallOutcome.success("openai", "gpt-4", -SECOND, -5, -6, Double.NaN));
+      ai.record(AiCallOutcome.success("openai", "gpt-4", -SECOND, -5, -6, -1));
+      ai.record(AiCallOutcome.success("openai", "gpt-4", SECOND, 0, 0, Double.POSITIVE_INFINITY));
 
       assertThat(log.warnings())
           .hasSize(4)
@@ -201,9 +201,9 @@ class AiMetricsTest {
   @Test
   void nullAndBlankNamesAreRecordedAsOther() {
     AiMetrics ai = builder().build().ai();
-    ai.record(null, null, true, SECOND, 1, 1, 0);
-    ai.record(" ", "", false, SECOND, 1, 1, 0);
-    ai.record("x".repeat(10_000), "gpt-4", true, SECOND, 1, 1, 0);
+    ai.record(AiCallOutcome.success(null, null, SECOND, 1, 1, 0));
+    ai.record(AiCallOutcome.failure(" ", "", null, SECOND, 1, 1, 0));
+    ai.record(AiCallOutcome.success("x".repeat(10_000), "gpt-4", SECOND, 1, 1, 0));
 
     Samples samples = Samples.scrape(prometheus);
     assertThat(samples.labelValues("ai_model_requests_total", "provider"))
@@ -216,10 +216,10 @@ class AiMetricsTest {
   @Test
   void failuresAreCountedByKindBesideTheGuidesStatusLabel() {
     AiMetrics ai = builder().build().ai();
-    ai.recordFailure("openai", "gpt-4", "SocketTimeoutException", SECOND, 10, 0, 0);
-    ai.recordFailure("openai", "gpt-4", "SocketTimeoutException", SECOND, 10, 0, 0);
-    ai.record("openai", "gpt-4", false, SECOND, 0, 0, 0);
-    ai.record("openai", "gpt-4", true, SECOND, 0, 0, 0);
+    ai.record(AiCallOutcome.failure("openai", "gpt-4", "SocketTimeoutException", SECOND, 10, 0, 0));
+    ai.record(AiCallOutcome.failure("openai", "gpt-4", "SocketTimeoutException", SECOND, 10, 0, 0));
+    ai.record(AiCallOutcome.failure("openai", "gpt-4", null, SECOND, 0, 0, 0));
+    ai.record(AiCallOutcome.success("openai", "gpt-4", SECOND, 0, 0, 0));
 
     Samples samples = Samples.scrape(prometheus);
     assertThat(samples.labelKeys("ai_model_requests_total"))
@@ -265,10 +265,10 @@ class AiMetricsTest {
     AiMetrics ai = builder().maxLabelValues(2).build().ai();
     try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
       for (String type : List.of("A", "B", "C", "D")) {
-        ai.recordFailure("p", "m", type, SECOND, 0, 0, 0);
+        ai.record(AiCallOutcome.failure("p", "m", type, SECOND, 0, 0, 0));
       }
-      ai.recordFailure("p", "m", null, SECOND, 0, 0, 0);
-      ai.record("p", "m", false, SECOND, 0, 0, 0);
+      ai.record(AiCallOutcome.failure("p", "m", "E", SECOND, 0, 0, 0));
+      ai.record(AiCallOutcome.failure("p", "m", null, SECOND, 0, 0, 0));
 
       assertThat(log.warnings())
           .singleElement()
@@ -278,5 +278,20 @@ class AiMetricsTest {
     assertThat(samples.labelValues("ai_model_errors_total", "error_type"))
         .containsExactlyInAnyOrder("A", "B", "_OTHER", AiMetrics.UNKNOWN_ERROR);
     assertThat(samples.sum("ai_model_errors_total")).isEqualTo(6);
+  }
+
+  @Test
+  void anOutcomeWithoutErrorTypeIsASuccessAndAFailureAlwaysHasOne() {
+    AiCallOutcome success = AiCallOutcome.success("openai", "gpt-4", SECOND, 1000, 250, 0.045);
+    AiCallOutcome failure = AiCallOutcome.failure("openai", "gpt-4", null, SECOND, 0, 0, 0);
+
+    assertThat(success.succeeded()).isTrue();
+    assertThat(success.errorType()).isNull();
+    assertThat(success)
+        .isEqualTo(new AiCallOutcome("openai", "gpt-4", null, SECOND, 1000, 250, 0.045));
+    assertThat(failure.succeeded()).isFalse();
+    assertThat(failure.errorType()).isEqualTo(AiMetrics.UNKNOWN_ERROR);
+    assertThat(AiCallOutcome.failure("p", "m", "Timeout", 0, 0, 0, 0).errorType())
+        .isEqualTo("Timeout");
   }
 }

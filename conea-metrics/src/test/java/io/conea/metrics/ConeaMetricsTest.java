@@ -48,7 +48,7 @@ class ConeaMetricsTest {
   void scrapeHasEveryGuideMeterAndOnlyMicrometersMaxGaugesBesides() {
     ConeaMetrics metrics = metrics();
     metrics.http().record("POST", "/api/v1/ai/chat", "/api/v1/ai/chat", 200, 245 * MS);
-    metrics.ai().record("openai", "gpt-4", true, 245 * MS, 1000, 250, 0.0375);
+    metrics.ai().record(AiCallOutcome.success("openai", "gpt-4", 245 * MS, 1000, 250, 0.0375));
     metrics.recordJob("csv-import", true);
     metrics.recordUserActivity();
     metrics.connectionOpened();
@@ -152,6 +152,22 @@ class ConeaMetricsTest {
   }
 
   @Test
+  void twoInstancesOnOneRegistryShareTheConnectionGauge() {
+    try (LogCapture log = new LogCapture(org.slf4j.Logger.ROOT_LOGGER_NAME)) {
+      ConeaMetrics first = metrics();
+      ConeaMetrics second = metrics();
+      first.connectionOpened();
+      second.connectionOpened();
+      second.connectionOpened();
+      first.connectionClosed();
+
+      assertThat(Samples.scrape(prometheus).value("tcp_connections", "state", "established"))
+          .isEqualTo(2);
+      assertThat(log.warnings()).isEmpty();
+    }
+  }
+
+  @Test
   void moreClosesThanOpensLeaveTheGaugeAtZeroWithOneWarning() {
     ConeaMetrics metrics = metrics();
     try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
@@ -232,17 +248,9 @@ class ConeaMetricsTest {
         System.gc();
       }
 
-      // GC notifications arrive asynchronously: wait until the two agree or time runs out.
-      long deadline = System.nanoTime() + 10_000_000_000L;
-      long collections = collectionsReported() - collectionsBefore;
-      long pauses = pausesCounted(registry) - pausesBefore;
-      while (pauses != collections && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-        collections = collectionsReported() - collectionsBefore;
-        pauses = pausesCounted(registry) - pausesBefore;
-      }
-      assertThat(collections).isGreaterThanOrEqualTo(3);
-      assertThat(pauses).isEqualTo(collections);
+      long[] counted = awaitGcNotifications(registry, pausesBefore, collectionsBefore);
+      assertThat(counted[1]).isGreaterThanOrEqualTo(3);
+      assertThat(counted[0]).isEqualTo(counted[1]);
     } finally {
       closeAll(binders);
       registry.close();
@@ -261,17 +269,31 @@ class ConeaMetricsTest {
       long pausesBefore = pausesCounted(registry);
       long collectionsBefore = collectionsReported();
       System.gc();
-      long deadline = System.nanoTime() + 10_000_000_000L;
-      while (pausesCounted(registry) - pausesBefore < collectionsReported() - collectionsBefore
-          && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      Thread.sleep(200);
-      assertThat(pausesCounted(registry) - pausesBefore)
-          .isEqualTo(collectionsReported() - collectionsBefore);
+      long[] counted = awaitGcNotifications(registry, pausesBefore, collectionsBefore);
+      assertThat(counted[1]).isPositive();
+      assertThat(counted[0]).isEqualTo(counted[1]);
     } finally {
       gc.close();
     }
+  }
+
+  /**
+   * Waits until the pauses counted and the collections the JVM reports since the given readings
+   * agree, as GC notifications arrive asynchronously (and a collection may start at any time), or
+   * until ten seconds pass; returns both differences.
+   */
+  private static long[] awaitGcNotifications(
+      MeterRegistry registry, long pausesBefore, long collectionsBefore)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    long collections = collectionsReported() - collectionsBefore;
+    long pauses = pausesCounted(registry) - pausesBefore;
+    while (pauses != collections && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      collections = collectionsReported() - collectionsBefore;
+      pauses = pausesCounted(registry) - pausesBefore;
+    }
+    return new long[] {pauses, collections};
   }
 
   private static List<MeterBinder> jvmBinders() {

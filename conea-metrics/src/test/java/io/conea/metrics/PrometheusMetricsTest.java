@@ -170,7 +170,9 @@ class PrometheusMetricsTest {
     metrics.http().record("BREW", null, "/x/\"q\"\\n/\u65e5\u672c", 418, 3 * MS);
     metrics.http().record("GET", null, "/nowhere", 404, MS);
     metrics.http().record("GET", null, "/\n\t\u0000", 200, MS);
-    metrics.ai().record("openai", "gpt-4 \"turbo\"\n", true, 2_000 * MS, 10, 20, 0.01);
+    metrics
+        .ai()
+        .record(AiCallOutcome.success("openai", "gpt-4 \"turbo\"\n", 2_000 * MS, 10, 20, 0.01));
     metrics.recordJob("a\\b", false);
     metrics.recordUserActivity();
     metrics.connectionOpened();

@@ -2,6 +2,7 @@ package io.conea.tracing;
 
 import io.opentelemetry.context.propagation.TextMapGetter;
 import java.util.Collections;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads what the instrumentation needs from one transport's request type; adapters implement it as
@@ -25,16 +26,16 @@ public interface HttpServerRequestAccessor<R> extends TextMapGetter<R> {
   String path(R request);
 
   /** Returns the raw query string without the leading {@code ?}, or null when there is none. */
-  String query(R request);
+  @Nullable String query(R request);
 
   /** Returns the URI scheme the request arrived with: {@code http} or {@code https}. */
   String scheme(R request);
 
   /** Returns the protocol as received, such as {@code HTTP/1.1}, or null when unknown. */
-  String protocol(R request);
+  @Nullable String protocol(R request);
 
   /** Returns the address of the peer that opened the connection, or null when unknown. */
-  String peerAddress(R request);
+  @Nullable String peerAddress(R request);
 
   /**
    * Returns the names of the request's headers, for propagators that look for a prefix (Jaeger's

@@ -2,35 +2,27 @@ package io.conea.tracing;
 
 import static io.conea.tracing.HttpValues.MAX_ID_LENGTH;
 import static io.conea.tracing.HttpValues.MAX_LENGTH;
-import static io.conea.tracing.HttpValues.OTHER_METHOD;
 import static io.conea.tracing.HttpValues.truncate;
 import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.HttpServerMetrics;
 import io.conea.metrics.internal.Compatibility;
+import io.conea.metrics.internal.HttpMethods;
+import io.conea.metrics.internal.MdcKeys;
+import io.conea.metrics.internal.RequestTargets;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.opentelemetry.semconv.ClientAttributes;
-import io.opentelemetry.semconv.ErrorAttributes;
 import io.opentelemetry.semconv.HttpAttributes;
-import io.opentelemetry.semconv.NetworkAttributes;
-import io.opentelemetry.semconv.ServerAttributes;
-import io.opentelemetry.semconv.UrlAttributes;
-import io.opentelemetry.semconv.UserAgentAttributes;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Instruments HTTP server requests of any transport: one SERVER span per request, the guide's
@@ -57,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * the access log is on.
  *
  * <p>The attributes that the semantic conventions name as relevant for sampling go on the span
- * builder, where a sampler sees them, unless the SDK's sampler is a built-in one that reads no
- * attributes (the guide's {@code parentbased_traceidratio} among them): then they are set only on
- * sampled spans, and an unsampled request reads and allocates none of them.
+ * builder, where a sampler sees them, unless the builder was told that the sampler reads none
+ * ({@link Builder#samplerReadsAttributes}; conea-tracing-sdk tells it for the guide's {@code
+ * parentbased_traceidratio}): then they are set only on sampled spans, and an unsampled request
+ * reads and allocates none of them.
  *
  * <p>Spans follow the stable HTTP semantic conventions: the name is {@code {METHOD} {route}}
  * ({@code {METHOD}} alone when no route is known), 5xx responses and exceptions mark the span as an
@@ -86,29 +79,27 @@ import org.slf4j.LoggerFactory;
 public final class HttpServerTracing {
 
   /** MDC key of the trace id (32 hex characters). */
-  public static final String MDC_TRACE_ID = "trace_id";
+  public static final String MDC_TRACE_ID = MdcKeys.TRACE_ID;
 
   /** MDC key of the span id (16 hex characters). */
-  public static final String MDC_SPAN_ID = "span_id";
+  public static final String MDC_SPAN_ID = MdcKeys.SPAN_ID;
 
   /** MDC key of the request method. */
-  public static final String MDC_METHOD = "method";
+  public static final String MDC_METHOD = MdcKeys.METHOD;
 
   /** MDC key of the request path. */
-  public static final String MDC_PATH = "path";
+  public static final String MDC_PATH = MdcKeys.PATH;
 
   /** MDC key of the user id taken from the user id header. */
-  public static final String MDC_USER_ID = "user_id";
+  public static final String MDC_USER_ID = MdcKeys.USER_ID;
 
   /** MDC key of the organization id taken from the organization id header. */
-  public static final String MDC_ORGANIZATION_ID = "organization_id";
+  public static final String MDC_ORGANIZATION_ID = MdcKeys.ORGANIZATION_ID;
 
   /** Name of the SLF4J logger that writes one access-log line per request when enabled. */
   public static final String ACCESS_LOGGER_NAME = "io.conea.access";
 
   static final String INSTRUMENTATION_NAME = "io.conea.tracing";
-
-  private static final Logger accessLogger = LoggerFactory.getLogger(ACCESS_LOGGER_NAME);
 
   private final Tracer tracer;
   private final TextMapPropagator propagator;
@@ -134,7 +125,7 @@ public final class HttpServerTracing {
     this.userIdHeader = builder.userIdHeader;
     this.organizationIdHeader = builder.organizationIdHeader;
     this.accessLog = builder.accessLog;
-    this.samplerReadsAttributes = SamplingAttributes.mayBeRead(builder.openTelemetry);
+    this.samplerReadsAttributes = builder.samplerReadsAttributes;
     this.maxPendingRequestsPerConnection = builder.maxPendingRequestsPerConnection;
   }
 
@@ -209,21 +200,29 @@ public final class HttpServerTracing {
       // from a library older than conea supports), so the request is still counted and served.
       failures.report("starting the request", e);
       return new TracedRequest(
-          this, Context.root(), Span.getInvalid(), startNanos, OTHER_METHOD, "/", null, null, null);
+          this,
+          Context.root(),
+          Span.getInvalid(),
+          startNanos,
+          HttpMethods.OTHER,
+          "/",
+          null,
+          null,
+          null);
     }
   }
 
   private <R> TracedRequest start(
       R request, HttpServerRequestAccessor<R> accessor, boolean traced, long startNanos) {
     String rawMethod = null;
-    String method = OTHER_METHOD;
+    String method = HttpMethods.OTHER;
     String path = "/";
     try {
       rawMethod = accessor.method(request);
-      method = HttpValues.canonicalMethod(rawMethod);
+      method = HttpMethods.canonical(rawMethod);
       String rawPath = accessor.path(request);
       if (rawPath != null) {
-        String withoutParameters = HttpValues.withoutPathParameters(rawPath);
+        String withoutParameters = RequestTargets.withoutPathParameters(rawPath);
         if (!withoutParameters.isEmpty()) {
           path = truncate(withoutParameters, MAX_LENGTH);
         }
@@ -269,7 +268,7 @@ public final class HttpServerTracing {
     return getter;
   }
 
-  private String resolveRoute(String method, String path) {
+  private @Nullable String resolveRoute(String method, String path) {
     try {
       return truncate(routes.resolve(method, path), MAX_LENGTH);
     } catch (RuntimeException | LinkageError e) {
@@ -278,7 +277,8 @@ public final class HttpServerTracing {
     }
   }
 
-  private <R> String header(R request, HttpServerRequestAccessor<R> accessor, String name) {
+  private <R> @Nullable String header(
+      R request, HttpServerRequestAccessor<R> accessor, String name) {
     try {
       String value = accessor.get(request, name);
       return value == null || value.isEmpty() ? null : truncate(value, MAX_ID_LENGTH);
@@ -295,7 +295,7 @@ public final class HttpServerTracing {
       String rawMethod,
       String method,
       String path,
-      String route) {
+      @Nullable String route) {
     SpanBuilder builder =
         tracer
             .spanBuilder(spanNames.get(method, route))
@@ -303,7 +303,8 @@ public final class HttpServerTracing {
             .setSpanKind(SpanKind.SERVER);
     if (samplerReadsAttributes) {
       try {
-        addSamplingAttributes(builder, null, request, accessor, method, path, route);
+        SpanAttributes.sampling(
+            SpanAttributes.BUILDER, builder, request, accessor, method, path, route);
       } catch (RuntimeException | LinkageError e) {
         // A span with fewer attributes for the sampler beats no span at all.
         failures.report("reading request attributes for the sampler", e);
@@ -314,9 +315,10 @@ public final class HttpServerTracing {
       // An unsampled span reads nothing more from the request.
       if (span.isRecording()) {
         if (!samplerReadsAttributes) {
-          addSamplingAttributes(null, span, request, accessor, method, path, route);
+          SpanAttributes.sampling(
+              SpanAttributes.SPAN, span, request, accessor, method, path, route);
         }
-        addRecordedAttributes(span, request, accessor, rawMethod, method);
+        SpanAttributes.recorded(span, request, accessor, rawMethod, method);
       }
     } catch (RuntimeException | LinkageError e) {
       // The span has started: it must reach the caller so that the request's end ends it.
@@ -325,97 +327,11 @@ public final class HttpServerTracing {
     return span;
   }
 
-  /**
-   * Sets the attributes that the stable HTTP semantic conventions name as relevant for sampling,
-   * and {@code http.route}, on the builder when the sampler may read them, else on the recording
-   * span; exactly one of the two is given.
-   */
-  private static <R> void addSamplingAttributes(
-      SpanBuilder builder,
-      Span span,
-      R request,
-      HttpServerRequestAccessor<R> accessor,
-      String method,
-      String path,
-      String route) {
-    set(builder, span, HttpAttributes.HTTP_REQUEST_METHOD, method);
-    set(builder, span, UrlAttributes.URL_PATH, path);
-    if (route != null) {
-      set(builder, span, HttpAttributes.HTTP_ROUTE, route);
-    }
-    String scheme = accessor.scheme(request);
-    if (scheme != null) {
-      set(builder, span, UrlAttributes.URL_SCHEME, truncate(scheme, 16));
-    }
-    String host = accessor.get(request, "host");
-    String serverAddress = HttpValues.hostName(host);
-    if (serverAddress != null) {
-      set(builder, span, ServerAttributes.SERVER_ADDRESS, serverAddress);
-      int port = HttpValues.hostPort(host);
-      if (port < 0) {
-        port = HttpValues.defaultPort(scheme);
-      }
-      if (port > 0) {
-        if (builder != null) {
-          builder.setAttribute(ServerAttributes.SERVER_PORT, (long) port);
-        } else {
-          span.setAttribute(ServerAttributes.SERVER_PORT, (long) port);
-        }
-      }
-    }
-    String query = accessor.query(request);
-    if (query != null) {
-      set(builder, span, UrlAttributes.URL_QUERY, HttpValues.redactQuery(query));
-    }
-    String userAgent = accessor.get(request, "user-agent");
-    if (userAgent != null) {
-      set(builder, span, UserAgentAttributes.USER_AGENT_ORIGINAL, truncate(userAgent, MAX_LENGTH));
-    }
-    // The peer address is read once for both attributes, so it goes where client.address goes.
-    String peer = truncate(accessor.peerAddress(request), 255);
-    String client = HttpValues.firstForwardedFor(accessor.get(request, "x-forwarded-for"));
-    if (client != null || peer != null) {
-      set(builder, span, ClientAttributes.CLIENT_ADDRESS, client != null ? client : peer);
-    }
-    if (peer != null) {
-      set(builder, span, NetworkAttributes.NETWORK_PEER_ADDRESS, peer);
-    }
-  }
-
-  private static void set(SpanBuilder builder, Span span, AttributeKey<String> key, String value) {
-    if (builder != null) {
-      builder.setAttribute(key, value);
-    } else {
-      span.setAttribute(key, value);
-    }
-  }
-
-  /** Sets the attributes no sampler needs, on a recording span only. */
-  private static <R> void addRecordedAttributes(
-      Span span,
-      R request,
-      HttpServerRequestAccessor<R> accessor,
-      String rawMethod,
-      String method) {
-    if (method == OTHER_METHOD && rawMethod != null) {
-      span.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, truncate(rawMethod, 64));
-    }
-    String version = HttpValues.protocolVersion(accessor.protocol(request));
-    if (version != null) {
-      span.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, version);
-    }
-  }
-
   /** Ends a request: metrics while its span is current, then the span. Called once. */
   @SuppressWarnings("try") // the scope is what makes the exemplar and the MDC visible
-  void finish(
-      TracedRequest request,
-      int status,
-      boolean statusSent,
-      Throwable error,
-      String errorType,
-      String frameworkRoute,
-      long durationNanos) {
+  void finish(TracedRequest request, long durationNanos) {
+    int status = request.status;
+    @Nullable String frameworkRoute = request.frameworkRoute;
     String route = request.route;
     boolean lateRoute = false;
     if (route == null && frameworkRoute != null) {
@@ -430,7 +346,7 @@ public final class HttpServerTracing {
         failures.report("recording HTTP metrics", e);
       }
       if (accessLog) {
-        writeAccessLog(request, status, durationNanos);
+        AccessLog.write(request, status, durationNanos, failures);
       }
     }
     Span span = request.span;
@@ -440,43 +356,11 @@ public final class HttpServerTracing {
           span.updateName(spanNames.get(request.method, route));
           span.setAttribute(HttpAttributes.HTTP_ROUTE, route);
         }
-        if (statusSent) {
-          span.setAttribute(HttpAttributes.HTTP_RESPONSE_STATUS_CODE, (long) status);
-        }
-        if (error != null) {
-          span.recordException(error);
-          span.setAttribute(ErrorAttributes.ERROR_TYPE, error.getClass().getName());
-          span.setStatus(StatusCode.ERROR, truncate(error.getMessage(), MAX_LENGTH));
-        } else if (errorType != null) {
-          span.setAttribute(ErrorAttributes.ERROR_TYPE, errorType);
-          if (statusSent && status >= 500) {
-            span.setStatus(StatusCode.ERROR);
-          }
-        } else if (status >= 500) {
-          span.setAttribute(ErrorAttributes.ERROR_TYPE, Integer.toString(status));
-          span.setStatus(StatusCode.ERROR);
-        }
+        SpanAttributes.outcome(span, request);
       }
       span.end();
     } catch (RuntimeException | LinkageError e) {
       failures.report("ending the span", e);
-    }
-  }
-
-  private void writeAccessLog(TracedRequest request, int status, long durationNanos) {
-    try {
-      if (accessLogger.isInfoEnabled()) {
-        long durationMs = TimeUnit.NANOSECONDS.toMillis(durationNanos);
-        accessLogger
-            .atInfo()
-            .addKeyValue("method", request.method)
-            .addKeyValue("path", request.path)
-            .addKeyValue("status", status)
-            .addKeyValue("duration_ms", durationMs)
-            .log("{} {} {} {}ms", request.method, request.path, status, durationMs);
-      }
-    } catch (RuntimeException | LinkageError e) {
-      failures.report("writing the access log", e);
     }
   }
 
@@ -500,7 +384,7 @@ public final class HttpServerTracing {
     }
 
     @Override
-    public String get(R carrier, String key) {
+    public @Nullable String get(@Nullable R carrier, String key) {
       String value = accessor.get(carrier, key);
       if (value != null
           && ("baggage".equals(key) || "uber-trace-id".equals(key))
@@ -521,6 +405,7 @@ public final class HttpServerTracing {
     private String organizationIdHeader = "X-Organization-Id";
     private boolean accessLog;
     private int maxPendingRequestsPerConnection = 64;
+    private boolean samplerReadsAttributes = true;
 
     Builder(OpenTelemetry openTelemetry, ConeaMetrics metrics) {
       this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
@@ -580,6 +465,20 @@ public final class HttpServerTracing {
                 + maxPendingRequestsPerConnection);
       }
       this.maxPendingRequestsPerConnection = maxPendingRequestsPerConnection;
+      return this;
+    }
+
+    /**
+     * Tells whether the SDK's sampler may read span attributes (default true, which is right for
+     * any sampler). Declare false only for a sampler that decides without them (the SDK's {@code
+     * always_on}, {@code always_off}, {@code traceidratio} and their {@code parentbased_} forms,
+     * the guide's default among them): then the attributes that the semantic conventions name as
+     * relevant for sampling are set after the decision, on sampled spans only, and an unsampled
+     * request reads and allocates none of them. {@code ConeaTracing.httpServerTracing(metrics)} of
+     * conea-tracing-sdk declares it from the sampler it configured.
+     */
+    public Builder samplerReadsAttributes(boolean samplerReadsAttributes) {
+      this.samplerReadsAttributes = samplerReadsAttributes;
       return this;
     }
 

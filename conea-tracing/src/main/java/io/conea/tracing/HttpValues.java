@@ -1,12 +1,10 @@
 package io.conea.tracing;
 
-import io.conea.metrics.ConeaMetrics;
-import io.conea.metrics.HttpServerMetrics;
+import org.jspecify.annotations.Nullable;
 
 /** Normalises, bounds and redacts values read from requests; returns its input when it can. */
 final class HttpValues {
 
-  static final String OTHER_METHOD = ConeaMetrics.OTHER;
   static final String REDACTED = "REDACTED";
 
   /** Cap on every string read from a request, like the SDK's attribute value length limit. */
@@ -19,45 +17,15 @@ final class HttpValues {
 
   private HttpValues() {}
 
-  static String truncate(String value, int max) {
+  static @Nullable String truncate(@Nullable String value, int max) {
     if (value == null || value.length() <= max) {
       return value;
     }
     return value.substring(0, max);
   }
 
-  /**
-   * Removes the {@code ;parameters} of every path segment, such as {@code ;jsessionid=...}: they
-   * are no part of the route, and they may carry session ids that must not reach telemetry.
-   */
-  static String withoutPathParameters(String path) {
-    int semicolon = path.indexOf(';');
-    if (semicolon < 0) {
-      return path;
-    }
-    StringBuilder result = new StringBuilder(path.length());
-    int start = 0;
-    while (semicolon >= 0) {
-      result.append(path, start, semicolon);
-      start = path.indexOf('/', semicolon);
-      if (start < 0) {
-        return result.toString();
-      }
-      semicolon = path.indexOf(';', start);
-    }
-    return result.append(path, start, path.length()).toString();
-  }
-
-  /**
-   * Returns the method as one of the stable constants, or {@value #OTHER_METHOD}: the same value
-   * the HTTP metrics record, so spans and metrics always agree.
-   */
-  static String canonicalMethod(String method) {
-    return HttpServerMetrics.methodLabel(method);
-  }
-
   /** Maps {@code HTTP/1.1} to {@code 1.1} and so on, as network.protocol.version wants it. */
-  static String protocolVersion(String protocol) {
+  static @Nullable String protocolVersion(@Nullable String protocol) {
     if (protocol == null) {
       return null;
     }
@@ -94,7 +62,7 @@ final class HttpValues {
    * Replaces the values of credential-bearing query parameters (signed URL parameters of AWS,
    * Google Cloud and Azure) with {@value #REDACTED}, then truncates.
    */
-  static String redactQuery(String query) {
+  static @Nullable String redactQuery(@Nullable String query) {
     if (query == null) {
       return null;
     }
@@ -125,7 +93,7 @@ final class HttpValues {
   }
 
   /** Returns the host of a Host header value, without userinfo or port, or null. */
-  static String hostName(String host) {
+  static @Nullable String hostName(@Nullable String host) {
     if (host == null) {
       return null;
     }
@@ -143,7 +111,7 @@ final class HttpValues {
   }
 
   /** Returns the port of a Host header value, or -1 when it has none or a malformed one. */
-  static int hostPort(String host) {
+  static int hostPort(@Nullable String host) {
     if (host == null) {
       return -1;
     }
@@ -173,12 +141,12 @@ final class HttpValues {
     return colon < 0 ? host.length() : colon;
   }
 
-  static int defaultPort(String scheme) {
+  static int defaultPort(@Nullable String scheme) {
     return "https".equals(scheme) ? 443 : "http".equals(scheme) ? 80 : -1;
   }
 
   /** Returns the first address of an X-Forwarded-For value, trimmed, or null. */
-  static String firstForwardedFor(String forwardedFor) {
+  static @Nullable String firstForwardedFor(@Nullable String forwardedFor) {
     if (forwardedFor == null) {
       return null;
     }

@@ -9,6 +9,7 @@ import static io.conea.tracing.HttpServerTracing.MDC_USER_ID;
 
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 
 /**
@@ -23,12 +24,12 @@ final class RequestScope implements Scope {
   private final TracedRequest request;
   private final Scope contextScope;
   private final TracedRequest previousRequest;
-  private final String previousTraceId;
-  private final String previousSpanId;
-  private final String previousMethod;
-  private final String previousPath;
-  private final String previousUserId;
-  private final String previousOrganizationId;
+  private final @Nullable String previousTraceId;
+  private final @Nullable String previousSpanId;
+  private final @Nullable String previousMethod;
+  private final @Nullable String previousPath;
+  private final @Nullable String previousUserId;
+  private final @Nullable String previousOrganizationId;
   private boolean closed;
 
   RequestScope(TracedRequest request, Scope contextScope) {
@@ -79,7 +80,7 @@ final class RequestScope implements Scope {
     }
   }
 
-  private static void set(String key, String value) {
+  private static void set(String key, @Nullable String value) {
     if (value == null) {
       MDC.remove(key);
     } else {

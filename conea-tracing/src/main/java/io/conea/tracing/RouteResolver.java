@@ -1,5 +1,7 @@
 package io.conea.tracing;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Maps a request to its route template, the bounded {@code endpoint} label of the HTTP metrics and
  * the {@code http.route} of its span.
@@ -22,5 +24,5 @@ public interface RouteResolver {
    * @param path the raw request path within the application, without query string and without
    *     segment parameters ({@code ;jsessionid=...})
    */
-  String resolve(String method, String path);
+  @Nullable String resolve(String method, String path);
 }

@@ -2,9 +2,11 @@ package io.conea.tracing;
 
 import static java.util.Objects.requireNonNull;
 
+import io.conea.metrics.internal.Limits;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Route templates the application registers, matched against request paths segment by segment.
@@ -30,7 +32,7 @@ public final class RouteTemplates implements RouteResolver {
    * Longest template accepted; the metrics keep no longer {@code endpoint} value, so a longer
    * template would be counted as {@code _OTHER}.
    */
-  static final int MAX_TEMPLATE_LENGTH = 256;
+  static final int MAX_TEMPLATE_LENGTH = Limits.MAX_LABEL_VALUE_LENGTH;
 
   private final Template[] templates;
   private final List<String> texts;
@@ -70,7 +72,7 @@ public final class RouteTemplates implements RouteResolver {
 
   /** Returns the best matching template, or null when none matches. */
   @Override
-  public String resolve(String method, String path) {
+  public @Nullable String resolve(String method, String path) {
     if (path == null) {
       return null;
     }

@@ -1,5 +1,7 @@
 package io.conea.tracing;
 
+import io.conea.metrics.internal.HttpMethods;
+import io.conea.metrics.internal.Limits;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -12,17 +14,14 @@ final class SpanNames {
   /** More routes than a service declares; a resolver returning more is misused. */
   static final int MAX_ROUTES = 1024;
 
-  /** Longer routes are no endpoint label value either (conea-metrics keeps 256 characters). */
-  static final int MAX_ROUTE_LENGTH = 256;
+  /** Longer routes are no endpoint label value either. */
+  static final int MAX_ROUTE_LENGTH = Limits.MAX_LABEL_VALUE_LENGTH;
 
   /**
-   * The canonical methods, then {@code HTTP}: the name semantic conventions give an unknown one.
+   * The canonical methods by {@link HttpMethods#index}, and {@code HTTP} for any other: the name
+   * the semantic conventions give an unknown one.
    */
-  private static final String[] PREFIXES = {
-    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE", "HTTP"
-  };
-
-  private static final int OTHER = PREFIXES.length - 1;
+  private static final String[] PREFIXES = prefixes();
 
   private final ConcurrentHashMap<String, String[]> byRoute = new ConcurrentHashMap<>();
 
@@ -52,31 +51,14 @@ final class SpanNames {
   }
 
   private static int index(String method) {
-    if (method == null) {
-      return OTHER;
+    return HttpMethods.index(method);
+  }
+
+  private static String[] prefixes() {
+    String[] prefixes = new String[HttpMethods.COUNT];
+    for (int i = 0; i < prefixes.length; i++) {
+      prefixes[i] = i == HttpMethods.OTHER_INDEX ? "HTTP" : HttpMethods.label(i);
     }
-    // A string switch compares the cached hash code, then equals: no allocation.
-    switch (method) {
-      case "GET":
-        return 0;
-      case "POST":
-        return 1;
-      case "PUT":
-        return 2;
-      case "DELETE":
-        return 3;
-      case "PATCH":
-        return 4;
-      case "HEAD":
-        return 5;
-      case "OPTIONS":
-        return 6;
-      case "CONNECT":
-        return 7;
-      case "TRACE":
-        return 8;
-      default:
-        return OTHER;
-    }
+    return prefixes;
   }
 }

@@ -5,6 +5,7 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP request in flight, from {@link HttpServerTracing#start} to its single end.
@@ -38,11 +39,18 @@ public final class TracedRequest {
   final long startNanos;
   final String method;
   final String path;
-  final String userId;
-  final String organizationId;
-  final String traceId;
-  final String spanId;
-  volatile String route;
+  final @Nullable String userId;
+  final @Nullable String organizationId;
+  final @Nullable String traceId;
+  final @Nullable String spanId;
+  volatile @Nullable String route;
+
+  // The outcome, written once by the end that wins, before HttpServerTracing.finish reads it.
+  int status;
+  boolean statusSent;
+  @Nullable Throwable error;
+  @Nullable String errorType;
+  @Nullable String frameworkRoute;
   private volatile int responseStatus;
   private volatile int ended;
 
@@ -156,7 +164,7 @@ public final class TracedRequest {
    * @param frameworkRoute the route template the framework matched, used when the {@link
    *     RouteResolver} knew none, or null
    */
-  public void end(int status, Throwable error, String frameworkRoute) {
+  public void end(int status, @Nullable Throwable error, @Nullable String frameworkRoute) {
     if (ENDED.compareAndSet(this, 0, 1)) {
       finish(status, true, error, null, frameworkRoute);
     }
@@ -201,10 +209,19 @@ public final class TracedRequest {
    * for an error (a {@link LinkageError} from a library older than conea supports) outside them.
    */
   private void finish(
-      int status, boolean statusSent, Throwable error, String errorType, String frameworkRoute) {
+      int status,
+      boolean statusSent,
+      @Nullable Throwable error,
+      @Nullable String errorType,
+      @Nullable String frameworkRoute) {
     long durationNanos = System.nanoTime() - startNanos;
+    this.status = status;
+    this.statusSent = statusSent;
+    this.error = error;
+    this.errorType = errorType;
+    this.frameworkRoute = frameworkRoute;
     try {
-      tracing.finish(this, status, statusSent, error, errorType, frameworkRoute, durationNanos);
+      tracing.finish(this, durationNanos);
     } catch (RuntimeException | LinkageError e) {
       reportFailure("ending the request", e);
     }

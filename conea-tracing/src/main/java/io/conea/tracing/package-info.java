@@ -8,4 +8,7 @@
  * {@code io.conea.tracing.servlet} and the Netty handler in {@code io.conea.tracing.netty} are thin
  * adapters over it.
  */
+@NullMarked
 package io.conea.tracing;
+
+import org.jspecify.annotations.NullMarked;

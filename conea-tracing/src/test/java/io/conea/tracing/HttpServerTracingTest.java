@@ -49,9 +49,11 @@ class HttpServerTracingTest {
   private static final String PARENT_SPAN_ID = "00f067aa0ba902b7";
 
   private final TestTelemetry telemetry = TestTelemetry.alwaysOn();
+  // As conea-tracing-sdk sets it up: always-on reads no attributes.
   private final HttpServerTracing tracing =
       HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
           .routes(RouteTemplates.of("/api/v1/users/{id}", "/api/v1/jobs/{jobType}"))
+          .samplerReadsAttributes(false)
           .build();
 
   @AfterEach
@@ -543,6 +545,32 @@ class HttpServerTracingTest {
       assertThat(MDC.get("organization_id")).isEqualTo("t1");
     }
     traced.end(200, null, null);
+  }
+
+  @Test
+  void anUnsampledRequestReadsNoSamplingAttributesOnlyWhenTheSamplerIsDeclaredToReadNone() {
+    TestTelemetry guide = TestTelemetry.withSampler(Sampler.alwaysOff());
+    try {
+      for (boolean reads : new boolean[] {true, false}) {
+        HttpServerTracing http =
+            HttpServerTracing.builder(guide.api(), guide.metrics)
+                .samplerReadsAttributes(reads)
+                .build();
+        // Reading the query or the peer address throws: whether it was read shows in the count.
+        TracedRequest traced =
+            http.start(
+                new FakeRequest("GET", "/api/v1/users/1", "page=1"),
+                failingOnly(Set.of("query", "peerAddress")));
+        traced.end(200, null, null);
+        assertThat(http.instrumentationFailures())
+            .as("sampler reads: %s", reads)
+            .isEqualTo(reads ? 1 : 0);
+      }
+      assertThat(guide.finishedSpans()).isEmpty();
+      assertThat(guide.requests("GET", "/api/v1/users/{id}", "200")).isEqualTo(2);
+    } finally {
+      guide.close();
+    }
   }
 
   @Test

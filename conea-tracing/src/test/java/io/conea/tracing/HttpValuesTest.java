@@ -23,18 +23,6 @@ class HttpValuesTest {
   }
 
   @Test
-  void pathParametersAreRemovedFromEverySegment() {
-    String plain = "/api/v1/users/42";
-    assertThat(HttpValues.withoutPathParameters(plain)).isSameAs(plain);
-    assertThat(HttpValues.withoutPathParameters("/api/v1/users/42;jsessionid=secret"))
-        .isEqualTo("/api/v1/users/42");
-    assertThat(HttpValues.withoutPathParameters("/a;x=1/b;y=2;z/c")).isEqualTo("/a/b/c");
-    assertThat(HttpValues.withoutPathParameters(";jsessionid=secret/api")).isEqualTo("/api");
-    assertThat(HttpValues.withoutPathParameters("/;p")).isEqualTo("/");
-    assertThat(HttpValues.withoutPathParameters(";p")).isEmpty();
-  }
-
-  @Test
   void hostHeaderIsSplitIntoAddressAndPortWithoutUserinfo() {
     assertThat(HttpValues.hostName("example.com")).isEqualTo("example.com");
     assertThat(HttpValues.hostPort("example.com")).isEqualTo(-1);
@@ -49,12 +37,10 @@ class HttpValuesTest {
   }
 
   @Test
-  void protocolAndMethodAreMappedToTheirStableValues() {
+  void protocolIsMappedToItsStableValue() {
     assertThat(HttpValues.protocolVersion("HTTP/1.1")).isEqualTo("1.1");
     assertThat(HttpValues.protocolVersion("HTTP/2.0")).isEqualTo("2");
     assertThat(HttpValues.protocolVersion("SPDY/3")).isNull();
-    assertThat(HttpValues.canonicalMethod("get")).isEqualTo("_OTHER");
-    assertThat(HttpValues.canonicalMethod("PATCH")).isEqualTo("PATCH");
   }
 
   @Test

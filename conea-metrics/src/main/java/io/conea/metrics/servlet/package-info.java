@@ -3,4 +3,7 @@
  * io.conea.metrics.servlet.MetricsServlet}. Kept apart so that services without the Servlet API
  * never load it.
  */
+@NullMarked
 package io.conea.metrics.servlet;
+
+import org.jspecify.annotations.NullMarked;

@@ -3,6 +3,7 @@ package io.conea.tracing.netty;
 import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.internal.Compatibility;
+import io.conea.metrics.internal.RequestTargets;
 import io.conea.tracing.HttpServerRequestAccessor;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.TracedRequest;
@@ -18,6 +19,7 @@ import io.opentelemetry.context.Scope;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Netty 4.2 handler that traces, counts and log-correlates every HTTP request of a connection; a
@@ -74,14 +76,14 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   private final int maxTraced;
   private final int pauseAt;
   private final ArrayDeque<TracedRequest> pending = new ArrayDeque<>(4);
-  private TracedRequest reading;
-  private HttpRequest readingRequest;
-  private ChannelHandlerContext context;
-  private String peerAddress;
+  private @Nullable TracedRequest reading;
+  private @Nullable HttpRequest readingRequest;
+  private @Nullable ChannelHandlerContext context;
+  private @Nullable String peerAddress;
   private boolean counted;
   private boolean readingPaused;
-  private TracedRequest scoped;
-  private Scope readScope;
+  private @Nullable TracedRequest scoped;
+  private @Nullable Scope readScope;
   private boolean dispatching;
 
   ConeaTracingHandler(HttpServerTracing tracing) {
@@ -303,26 +305,12 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
 
         @Override
         public String path(ConeaTracingHandler handler) {
-          String uri = handler.readingRequest.uri();
-          int start = pathStart(uri);
-          int query = uri.indexOf('?', start);
-          int fragment = uri.indexOf('#', start);
-          int end = query >= 0 ? query : fragment >= 0 ? fragment : uri.length();
-          if (start == 0 && end == uri.length()) {
-            return uri;
-          }
-          return start >= end ? "/" : uri.substring(start, end);
+          return RequestTargets.path(handler.readingRequest.uri());
         }
 
         @Override
         public String query(ConeaTracingHandler handler) {
-          String uri = handler.readingRequest.uri();
-          int query = uri.indexOf('?', pathStart(uri));
-          if (query < 0) {
-            return null;
-          }
-          int fragment = uri.indexOf('#', query);
-          return uri.substring(query + 1, fragment >= 0 ? fragment : uri.length());
+          return RequestTargets.query(handler.readingRequest.uri());
         }
 
         @Override
@@ -354,17 +342,4 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
           return handler.readingRequest.headers().names();
         }
       };
-
-  /**
-   * Returns where the path starts: 0 for origin-form, after the authority (and so after any
-   * userinfo) for absolute-form targets such as {@code http://user:secret@host/path}.
-   */
-  static int pathStart(String uri) {
-    int schemeEnd = uri.indexOf("://");
-    if (schemeEnd <= 0 || uri.charAt(0) == '/') {
-      return 0;
-    }
-    int slash = uri.indexOf('/', schemeEnd + 3);
-    return slash < 0 ? uri.length() : slash;
-  }
 }

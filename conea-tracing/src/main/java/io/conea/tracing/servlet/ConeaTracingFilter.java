@@ -20,6 +20,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A jakarta servlet filter that traces, counts and log-correlates every HTTP request; a thin
@@ -40,14 +41,14 @@ import java.util.concurrent.TimeoutException;
  * a 5xx, and marks the span as an error. Anything thrown by the chain, checked exceptions thrown
  * sneakily included, is recorded as status 500 and an error span, then rethrown unchanged. The
  * route template comes from the {@link io.conea.tracing.RouteResolver}, else from Spring MVC's
- * {@value #SPRING_BEST_MATCHING_PATTERN} request attribute. Routes, {@code url.path} and the MDC
- * {@code path} use the path within the application: the request URI without the context path and
- * without segment parameters such as {@code ;jsessionid=...}.
+ * {@code HandlerMapping.bestMatchingPattern} request attribute. Routes, {@code url.path} and the
+ * MDC {@code path} use the path within the application: the request URI without the context path
+ * and without segment parameters such as {@code ;jsessionid=...}.
  */
 public final class ConeaTracingFilter implements Filter {
 
   /** The request attribute in which Spring MVC leaves the route template it matched. */
-  public static final String SPRING_BEST_MATCHING_PATTERN =
+  static final String SPRING_BEST_MATCHING_PATTERN =
       "org.springframework.web.servlet.HandlerMapping.bestMatchingPattern";
 
   /** The request attribute that holds the request's {@link TracedRequest}. */
@@ -208,7 +209,8 @@ public final class ConeaTracingFilter implements Filter {
    * application; the URI as is when it does not start with the context path (an encoded context
    * path, say), so that nothing is lost.
    */
-  static String pathWithinApplication(String uri, String contextPath) {
+  static @Nullable String pathWithinApplication(
+      @Nullable String uri, @Nullable String contextPath) {
     if (uri == null || contextPath == null || contextPath.isEmpty()) {
       return uri;
     }

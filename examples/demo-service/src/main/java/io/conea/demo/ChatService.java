@@ -1,11 +1,11 @@
 package io.conea.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.conea.metrics.ai.AiCalls;
-import io.conea.metrics.ai.AiModel;
-import io.conea.metrics.ai.AiModelCall;
-import io.conea.metrics.ai.AiProvider;
-import io.conea.metrics.ai.AiUsage;
+import io.conea.ai.AiCalls;
+import io.conea.ai.AiModel;
+import io.conea.ai.AiModelCall;
+import io.conea.ai.AiProvider;
+import io.conea.ai.AiUsage;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;

@@ -1,15 +1,15 @@
 package io.conea.demo;
 
+import io.conea.ai.AiCalls;
+import io.conea.ai.AiModelCallAspect;
+import io.conea.ai.AiPricing;
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.PrometheusMetrics;
-import io.conea.metrics.ai.AiCalls;
-import io.conea.metrics.ai.AiModelCallAspect;
-import io.conea.metrics.ai.AiPricing;
-import io.conea.tracing.ConeaTracing;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.OpenTelemetryExemplars;
 import io.conea.tracing.RouteTemplates;
 import io.conea.tracing.netty.ConeaTracingHandler;
+import io.conea.tracing.sdk.ConeaTracing;
 import io.conea.tracing.servlet.ConeaTracingFilter;
 import java.util.List;
 import java.util.Map;
@@ -78,9 +78,7 @@ final class Demo implements AutoCloseable {
     metrics = ConeaMetrics.create(prometheus.registry());
     // The route templates also keep their own endpoint label: the builder declares them.
     HttpServerTracing http =
-        HttpServerTracing.builder(tracing.openTelemetry(), metrics)
-            .routes(RouteTemplates.of(DemoApi.ROUTES))
-            .build();
+        tracing.httpServerTracing(metrics).routes(RouteTemplates.of(DemoApi.ROUTES)).build();
     // ChatService.complete is woven at compile time; the woven aspect records through this.
     AiCalls ai = AiCalls.create(metrics, AiPricing.defaults(), tracing.openTelemetry());
     AiModelCallAspect.install(ai);

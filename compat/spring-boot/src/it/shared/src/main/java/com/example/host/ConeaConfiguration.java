@@ -1,8 +1,8 @@
 package com.example.host;
 
 import io.conea.metrics.ConeaMetrics;
-import io.conea.tracing.ConeaTracing;
 import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.sdk.ConeaTracing;
 import io.conea.tracing.servlet.ConeaTracingFilter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
@@ -31,7 +31,7 @@ public class ConeaConfiguration {
 
   @Bean
   public HttpServerTracing httpServerTracing(ConeaTracing tracing, ConeaMetrics metrics) {
-    return HttpServerTracing.builder(tracing.openTelemetry(), metrics).build();
+    return tracing.httpServerTracing(metrics).build();
   }
 
   @Bean

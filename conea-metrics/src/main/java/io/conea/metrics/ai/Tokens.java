@@ -1,6 +1,0 @@
-package io.conea.metrics.ai;
-
-import org.jspecify.annotations.Nullable;
-
-/** The plain {@link AiUsage} of {@link AiUsage#of}. */
-record Tokens(long inputTokens, long outputTokens, @Nullable String model) implements AiUsage {}
