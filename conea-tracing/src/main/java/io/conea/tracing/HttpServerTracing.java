@@ -330,15 +330,8 @@ public final class HttpServerTracing {
   /** Ends a request: metrics while its span is current, then the span. Called once. */
   @SuppressWarnings("try") // the scope is what makes the exemplar and the MDC visible
   void finish(TracedRequest request, long durationNanos) {
-    int status = request.status;
-    @Nullable String frameworkRoute = request.frameworkRoute;
+    int status = request.status();
     String route = request.route;
-    boolean lateRoute = false;
-    if (route == null && frameworkRoute != null) {
-      route = truncate(frameworkRoute, MAX_LENGTH);
-      request.route = route;
-      lateRoute = true;
-    }
     try (Scope scope = request.makeCurrentToEnd(accessLog)) {
       try {
         httpMetrics.record(request.method, route, request.path, status, durationNanos);
@@ -352,7 +345,7 @@ public final class HttpServerTracing {
     Span span = request.span;
     try {
       if (span.isRecording()) {
-        if (lateRoute) {
+        if (request.lateRoute()) {
           span.updateName(spanNames.get(request.method, route));
           span.setAttribute(HttpAttributes.HTTP_ROUTE, route);
         }

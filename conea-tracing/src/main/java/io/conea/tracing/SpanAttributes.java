@@ -134,10 +134,10 @@ final class SpanAttributes {
    * responses and exceptions the error type and status. 4xx responses are no error of the server.
    */
   static void outcome(Span span, TracedRequest request) {
-    int status = request.status;
-    boolean statusSent = request.statusSent;
+    int status = request.status();
+    boolean statusSent = request.statusSent();
     Throwable error = request.error;
-    String errorType = request.errorType;
+    String errorType = request.errorType();
     if (statusSent) {
       span.setAttribute(HttpAttributes.HTTP_RESPONSE_STATUS_CODE, (long) status);
     }

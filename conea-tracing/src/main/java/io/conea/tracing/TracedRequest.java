@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class TracedRequest {
 
-  private static final AtomicIntegerFieldUpdater<TracedRequest> ENDED =
+  private static final AtomicIntegerFieldUpdater<TracedRequest> ENDING =
       AtomicIntegerFieldUpdater.newUpdater(TracedRequest.class, "ended");
 
   /**
@@ -45,14 +45,20 @@ public final class TracedRequest {
   final @Nullable String spanId;
   volatile @Nullable String route;
 
-  // The outcome, written once by the end that wins, before HttpServerTracing.finish reads it.
-  int status;
-  boolean statusSent;
+  /** The exception that ended the request, written by the end that wins, before finishing. */
   @Nullable Throwable error;
-  @Nullable String errorType;
-  @Nullable String frameworkRoute;
+
+  /** The status noted when headers went out; once ended, the status the request is counted with. */
   private volatile int responseStatus;
+
+  /** 0 while open; once ended, {@link #ENDED} and the outcome's flags. */
   private volatile int ended;
+
+  private static final int ENDED = 1;
+  private static final int STATUS_SENT = 2;
+  private static final int CLOSED = 4;
+  private static final int UNOBSERVED = 8;
+  private static final int LATE_ROUTE = 16;
 
   TracedRequest(
       HttpServerTracing tracing,
@@ -165,8 +171,8 @@ public final class TracedRequest {
    *     RouteResolver} knew none, or null
    */
   public void end(int status, @Nullable Throwable error, @Nullable String frameworkRoute) {
-    if (ENDED.compareAndSet(this, 0, 1)) {
-      finish(status, true, error, null, frameworkRoute);
+    if (ENDING.compareAndSet(this, 0, ENDED)) {
+      finish(status, STATUS_SENT, error, frameworkRoute);
     }
   }
 
@@ -179,9 +185,13 @@ public final class TracedRequest {
    * is a 5xx.
    */
   public void endConnectionClosed() {
-    if (ENDED.compareAndSet(this, 0, 1)) {
+    if (ENDING.compareAndSet(this, 0, ENDED)) {
       int sent = responseStatus;
-      finish(sent > 0 ? sent : CLIENT_CLOSED_REQUEST, sent > 0, null, CONNECTION_CLOSED, null);
+      finish(
+          sent > 0 ? sent : CLIENT_CLOSED_REQUEST,
+          sent > 0 ? STATUS_SENT | CLOSED : CLOSED,
+          null,
+          null);
     }
   }
 
@@ -193,33 +203,52 @@ public final class TracedRequest {
    * without a status code, with {@code error.type=response_unobserved} and no error status.
    */
   public void endUnobserved() {
-    if (ENDED.compareAndSet(this, 0, 1)) {
+    if (ENDING.compareAndSet(this, 0, ENDED)) {
       int sent = responseStatus;
-      finish(
-          sent > 0 ? sent : UNKNOWN_STATUS,
-          sent > 0,
-          null,
-          sent > 0 ? null : RESPONSE_UNOBSERVED,
-          null);
+      finish(sent > 0 ? sent : UNKNOWN_STATUS, sent > 0 ? STATUS_SENT : UNOBSERVED, null, null);
     }
   }
 
+  /** Returns the status the ended request is counted with. */
+  int status() {
+    return responseStatus;
+  }
+
+  /** Returns whether the ended request's status reached the client. */
+  boolean statusSent() {
+    return (ended & STATUS_SENT) != 0;
+  }
+
+  /** Returns whether the route became known only at the end, from the framework. */
+  boolean lateRoute() {
+    return (ended & LATE_ROUTE) != 0;
+  }
+
+  /** Returns the error.type of an end without an exception that is no plain response, or null. */
+  @Nullable String errorType() {
+    int outcome = ended;
+    return (outcome & CLOSED) != 0
+        ? CONNECTION_CLOSED
+        : (outcome & UNOBSERVED) != 0 ? RESPONSE_UNOBSERVED : null;
+  }
+
   /**
-   * Records the end. Each step of it contains its own failures; this is the last line of defence,
-   * for an error (a {@link LinkageError} from a library older than conea supports) outside them.
+   * Records the end: the outcome goes into the fields the request has anyway (the status, the
+   * flags, a late route), so that ending allocates nothing. Each step of the recording contains its
+   * own failures; the catch here is the last line of defence, for an error (a {@link LinkageError}
+   * from a library older than conea supports) outside them.
    */
   private void finish(
-      int status,
-      boolean statusSent,
-      @Nullable Throwable error,
-      @Nullable String errorType,
-      @Nullable String frameworkRoute) {
+      int status, int flags, @Nullable Throwable error, @Nullable String frameworkRoute) {
     long durationNanos = System.nanoTime() - startNanos;
-    this.status = status;
-    this.statusSent = statusSent;
+    int outcome = ENDED | flags;
+    if (route == null && frameworkRoute != null) {
+      route = HttpValues.truncate(frameworkRoute, HttpValues.MAX_LENGTH);
+      outcome |= LATE_ROUTE;
+    }
     this.error = error;
-    this.errorType = errorType;
-    this.frameworkRoute = frameworkRoute;
+    this.responseStatus = status;
+    this.ended = outcome;
     try {
       tracing.finish(this, durationNanos);
     } catch (RuntimeException | LinkageError e) {
