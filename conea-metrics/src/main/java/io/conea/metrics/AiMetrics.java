@@ -79,27 +79,13 @@ public final class AiMetrics {
    */
   public void record(AiCallOutcome outcome) {
     requireNonNull(outcome, "outcome");
-    recordCall(
-        outcome.provider(),
-        outcome.model(),
-        outcome.errorType(),
-        outcome.durationNanos(),
-        outcome.inputTokens(),
-        outcome.outputTokens(),
-        outcome.costUsd());
-  }
-
-  /** {@code errorType} null means success. */
-  private void recordCall(
-      @Nullable String provider,
-      @Nullable String model,
-      @Nullable String errorType,
-      long durationNanos,
-      long inputTokens,
-      long outputTokens,
-      double costUsd) {
+    String errorType = outcome.errorType();
+    long durationNanos = outcome.durationNanos();
+    long inputTokens = outcome.inputTokens();
+    long outputTokens = outcome.outputTokens();
+    double costUsd = outcome.costUsd();
     try {
-      ModelMeters meters = meters(provider, model);
+      ModelMeters meters = meters(outcome.provider(), outcome.model());
       if (errorType == null) {
         meters.success.increment();
       } else {
