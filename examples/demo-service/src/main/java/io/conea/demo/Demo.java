@@ -78,7 +78,13 @@ final class Demo implements AutoCloseable {
     metrics = ConeaMetrics.create(prometheus.registry());
     // The route templates also keep their own endpoint label: the builder declares them.
     HttpServerTracing http =
-        tracing.httpServerTracing(metrics).routes(RouteTemplates.of(DemoApi.ROUTES)).build();
+        tracing
+            .httpServerTracing(metrics)
+            .routes(RouteTemplates.of(DemoApi.ROUTES))
+            // One line per request (method, path, status, duration_ms, trace and user ids), which
+            // the guide's LogQL queries for slow requests and 5xx errors read.
+            .accessLog(true)
+            .build();
     // ChatService.complete is woven at compile time; the woven aspect records through this.
     AiCalls ai = AiCalls.create(metrics, AiPricing.defaults(), tracing.openTelemetry());
     AiModelCallAspect.install(ai);

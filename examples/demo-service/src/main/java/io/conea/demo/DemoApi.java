@@ -67,7 +67,7 @@ final class DemoApi {
     try {
       return route(request);
     } catch (RuntimeException e) {
-      log.error("request failed", e);
+      serverError("request failed", e);
       return done(error(500, "internal error"));
     }
   }
@@ -91,7 +91,7 @@ final class DemoApi {
           path.substring(JOBS.length()), "true".equalsIgnoreCase(request.query().get("fail")));
     }
     if (get && path.equals("/api/v1/fail")) {
-      log.error("simulated failure");
+      serverError("simulated failure", null);
       return done(error(500, "simulated failure"));
     }
     if (get && path.equals("/api/v1/slow")) {
@@ -104,6 +104,14 @@ final class DemoApi {
       return done(ApiResponse.json(200, traces.get()));
     }
     return done(error(404, "no route for " + method + " " + path));
+  }
+
+  /**
+   * Logs a request answered with 500 at error level, with the status, so that the guide's LogQL
+   * query for 5xx errors finds it.
+   */
+  private static void serverError(String message, Throwable failure) {
+    log.atError().addKeyValue("status", 500).setCause(failure).log(message);
   }
 
   private static boolean isSegment(String path, int start) {
@@ -125,13 +133,13 @@ final class DemoApi {
     try {
       reply = chat.complete(prompt.provider(), prompt.model(), prompt.text());
     } catch (RuntimeException e) {
-      log.error("request failed", e);
+      serverError("request failed", e);
       return done(error(500, "internal error"));
     }
     return reply.handle(
         (answer, failure) -> {
           if (failure != null) {
-            log.error("request failed", failure);
+            serverError("request failed", failure);
             return error(500, "internal error");
           }
           return chatCompleted(answer, started);
@@ -232,7 +240,7 @@ final class DemoApi {
               try {
                 future.complete(answer.get());
               } catch (RuntimeException e) {
-                log.error("request failed", e);
+                serverError("request failed", e);
                 future.complete(error(500, "internal error"));
               }
             });

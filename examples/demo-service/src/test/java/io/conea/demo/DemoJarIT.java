@@ -62,6 +62,7 @@ class DemoJarIT {
       awaitHealthy(nettyPort);
       assertThat(get(nettyPort, "/api/v1/users/7").statusCode()).isEqualTo(200);
       assertThat(get(servletPort, "/api/v1/nope").statusCode()).isEqualTo(404);
+      assertThat(get(nettyPort, "/api/v1/fail").statusCode()).isEqualTo(500);
       HttpResponse<String> chat =
           CLIENT.send(
               HttpRequest.newBuilder(
@@ -114,6 +115,29 @@ class DemoJarIT {
               assertThat(event.path("metadata").path("model").asText()).isEqualTo("gpt-4");
               assertThat(event.path("metadata").path("tokens").isNumber()).isTrue();
               assertThat(event.path("metadata").path("cost").isNumber()).isTrue();
+            });
+    // One line per request, with what the guide's LogQL queries filter on, as JSON numbers.
+    assertThat(stdout)
+        .anySatisfy(
+            line -> {
+              var event = json.readTree(line);
+              assertThat(event.path("message").asText()).startsWith("GET /api/v1/users/7 200 ");
+              assertThat(event.path("method").asText()).isEqualTo("GET");
+              assertThat(event.path("path").asText()).isEqualTo("/api/v1/users/7");
+              assertThat(event.path("status").isInt()).isTrue();
+              assertThat(event.path("status").asInt()).isEqualTo(200);
+              assertThat(event.path("duration_ms").isNumber()).isTrue();
+              assertThat(event.path("trace_id").asText()).hasSize(32);
+            });
+    // An error line carries the status it was answered with.
+    assertThat(stdout)
+        .anySatisfy(
+            line -> {
+              var event = json.readTree(line);
+              assertThat(event.path("level").asText()).isEqualTo("error");
+              assertThat(event.path("message").asText()).isEqualTo("simulated failure");
+              assertThat(event.path("status").asInt()).isEqualTo(500);
+              assertThat(event.path("path").asText()).isEqualTo("/api/v1/fail");
             });
   }
 
