@@ -75,6 +75,7 @@ public final class PrometheusMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final PrometheusScrapeHandler handler;
   private final @Nullable JvmMeters jvmMeters;
+  private final boolean owned;
   private final Problems problems = new Problems();
 
   PrometheusMetrics(@Nullable SpanContext exemplars, boolean jvmMetrics) {
@@ -91,6 +92,27 @@ public final class PrometheusMetrics implements AutoCloseable {
     this.handler =
         new PrometheusScrapeHandler(
             PrometheusPropertiesLoader.load(config.prometheusProperties()), prometheusRegistry);
+    this.owned = true;
+  }
+
+  private PrometheusMetrics(PrometheusMeterRegistry registry) {
+    Compatibility.require(
+        PrometheusMetrics.class, Compatibility.MICROMETER, Compatibility.PROMETHEUS_METRICS);
+    this.registry = registry;
+    this.jvmMeters = null;
+    this.handler =
+        new PrometheusScrapeHandler(
+            PrometheusPropertiesLoader.load(), registry.getPrometheusRegistry());
+    this.owned = false;
+  }
+
+  /**
+   * Returns the scrape of a {@link PrometheusMeterRegistry} that someone else created and
+   * configured (Spring Boot's, say), so that conea can serve it on its own path: the registry is
+   * left as found (no filter, no meter bound) and {@link #close()} leaves it open.
+   */
+  public static PrometheusMetrics of(PrometheusMeterRegistry registry) {
+    return new PrometheusMetrics(requireNonNull(registry, "registry"));
   }
 
   /** Returns a new registry and scrape with no exemplars, and the JVM and process meters. */
@@ -166,13 +188,18 @@ public final class PrometheusMetrics implements AutoCloseable {
     return ScrapeHttpHandler.create(this);
   }
 
-  /** Stops the garbage collection listener and closes the registry. */
+  /**
+   * Stops the garbage collection listener and closes the registry, if this created it; a registry
+   * given to {@link #of} stays open.
+   */
   @Override
   public void close() {
     if (jvmMeters != null) {
       jvmMeters.close();
     }
-    registry.close();
+    if (owned) {
+      registry.close();
+    }
   }
 
   private void failed(Exception e) {

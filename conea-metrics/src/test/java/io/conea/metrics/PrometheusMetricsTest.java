@@ -184,6 +184,25 @@ class PrometheusMetricsTest {
   }
 
   @Test
+  void aRegistryCreatedElsewhereIsScrapedAndLeftAsFound() {
+    io.micrometer.prometheusmetrics.PrometheusMeterRegistry theirs =
+        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    theirs.counter("their.own").increment();
+    PrometheusMetrics scrape = PrometheusMetrics.of(theirs);
+    ConeaMetrics.create(theirs).http().record("GET", "/a", "/a", 200, MS);
+
+    String text = text(scrape.scrape(null, null));
+    assertThat(text)
+        .contains("their_own_total 1.0")
+        .contains("http_requests_total{endpoint=\"/a\",method=\"GET\",status=\"200\"} 1")
+        .doesNotContain("jvm_");
+    scrape.close();
+    assertThat(theirs.isClosed()).isFalse();
+    theirs.close();
+  }
+
+  @Test
   void defaultScrapeWithJvmMetersPassesPromtool() throws Exception {
     prometheus.close();
     prometheus = PrometheusMetrics.create();

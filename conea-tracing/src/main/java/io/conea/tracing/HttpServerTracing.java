@@ -110,6 +110,7 @@ public final class HttpServerTracing {
   private final String organizationIdHeader;
   private final boolean accessLog;
   private final boolean samplerReadsAttributes;
+  private final String[] untracedPaths;
   private final int maxPendingRequestsPerConnection;
   private final Failures failures = new Failures();
   private final SpanNames spanNames = new SpanNames();
@@ -126,6 +127,7 @@ public final class HttpServerTracing {
     this.organizationIdHeader = builder.organizationIdHeader;
     this.accessLog = builder.accessLog;
     this.samplerReadsAttributes = builder.samplerReadsAttributes;
+    this.untracedPaths = builder.untracedPaths;
     this.maxPendingRequestsPerConnection = builder.maxPendingRequestsPerConnection;
   }
 
@@ -230,6 +232,9 @@ public final class HttpServerTracing {
     } catch (RuntimeException | LinkageError e) {
       failures.report("reading the request method and path", e);
     }
+    if (traced && untracedPaths.length > 0 && isUntraced(path)) {
+      traced = false;
+    }
     String route = resolveRoute(method, path);
     String userId = header(request, accessor, userIdHeader);
     String organizationId = header(request, accessor, organizationIdHeader);
@@ -253,6 +258,17 @@ public final class HttpServerTracing {
     }
     return new TracedRequest(
         this, context, span, startNanos, method, path, route, userId, organizationId);
+  }
+
+  /** Whether {@code path} is one of the untraced paths or below one. */
+  private boolean isUntraced(String path) {
+    for (String prefix : untracedPaths) {
+      if (path.startsWith(prefix)
+          && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @SuppressWarnings("unchecked") // each getter wraps the accessor it is keyed by
@@ -399,6 +415,7 @@ public final class HttpServerTracing {
     private boolean accessLog;
     private int maxPendingRequestsPerConnection = 64;
     private boolean samplerReadsAttributes = true;
+    private String[] untracedPaths = new String[0];
 
     Builder(OpenTelemetry openTelemetry, ConeaMetrics metrics) {
       this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
@@ -458,6 +475,28 @@ public final class HttpServerTracing {
                 + maxPendingRequestsPerConnection);
       }
       this.maxPendingRequestsPerConnection = maxPendingRequestsPerConnection;
+      return this;
+    }
+
+    /**
+     * Sets paths whose requests are counted in the metrics but not traced: no span, no trace ids in
+     * the MDC, as for a Prometheus scrape or a health check ({@code /metrics}, {@code /actuator}).
+     * A path matches itself and everything below it ({@code /actuator} matches {@code
+     * /actuator/health}, not {@code /actuators}). Default none; each must start with {@code /}.
+     */
+    public Builder untracedPaths(String... paths) {
+      requireNonNull(paths, "paths");
+      String[] checked = new String[paths.length];
+      for (int i = 0; i < paths.length; i++) {
+        String path = requireNonNull(paths[i], "untraced path");
+        if (!path.startsWith("/")) {
+          throw new IllegalArgumentException(
+              "untraced paths must start with /, but one is " + path);
+        }
+        checked[i] =
+            path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+      }
+      this.untracedPaths = checked;
       return this;
     }
 

@@ -595,6 +595,31 @@ class HttpServerTracingTest {
   }
 
   @Test
+  void untracedPathsAreCountedButNotTraced() {
+    HttpServerTracing http =
+        HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+            .untracedPaths("/metrics", "/actuator/")
+            .build();
+    for (String path : new String[] {"/metrics", "/actuator", "/actuator/health", "/actuators"}) {
+      TracedRequest traced = http.start(FakeRequest.get(path), FakeRequest.ACCESSOR);
+      try (Scope scope = traced.makeCurrent()) {
+        assertThat(MDC.get("path")).isEqualTo(path);
+      }
+      traced.end(200, null, null);
+    }
+    assertThat(telemetry.finishedSpans())
+        .extracting(span -> span.getAttributes().get(AttributeKey.stringKey("url.path")))
+        .containsExactly("/actuators");
+    assertThat(telemetry.totalRequests()).isEqualTo(4);
+    assertThatThrownBy(
+            () ->
+                HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+                    .untracedPaths("metrics"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must start with /");
+  }
+
+  @Test
   void untracedRequestIsCountedWithoutSpanOrTraceIds() {
     TracedRequest traced =
         tracing.startUntraced(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);

@@ -54,6 +54,9 @@ public final class ConeaTracingFilter implements Filter {
   /** The request attribute that holds the request's {@link TracedRequest}. */
   public static final String TRACED_REQUEST_ATTRIBUTE = TracedRequest.class.getName();
 
+  /** Spring's pattern of a request no handler but the static-resource one took. */
+  private static final String CATCH_ALL = "/**";
+
   private static final int MINIMUM_SERVLET_MAJOR_VERSION =
       Integer.parseInt(
           Compatibility.minimum(Compatibility.JAKARTA_SERVLET).replaceFirst("\\..*", ""));
@@ -131,7 +134,7 @@ public final class ConeaTracingFilter implements Filter {
       HttpServletResponse response,
       Throwable error) {
     if (error != null) {
-      traced.end(500, error, frameworkRoute(request));
+      traced.end(500, cause(error), frameworkRoute(request, 500));
       return;
     }
     boolean async = false;
@@ -145,7 +148,8 @@ public final class ConeaTracingFilter implements Filter {
       async = false;
     }
     if (!async) {
-      traced.end(status(response), null, frameworkRoute(request));
+      int status = status(response);
+      traced.end(status, null, frameworkRoute(request, status));
     }
   }
 
@@ -157,13 +161,37 @@ public final class ConeaTracingFilter implements Filter {
     }
   }
 
-  private static String frameworkRoute(HttpServletRequest request) {
+  /**
+   * Returns the route the framework matched, but not Spring's catch-all {@code /**} of a request
+   * that found nothing (its static-resource handler answering 404): that one is {@code NOT_FOUND}.
+   */
+  private static @Nullable String frameworkRoute(HttpServletRequest request, int status) {
     try {
       Object pattern = request.getAttribute(SPRING_BEST_MATCHING_PATTERN);
-      return pattern instanceof String ? (String) pattern : null;
+      if (!(pattern instanceof String) || (status == 404 && CATCH_ALL.equals(pattern))) {
+        return null;
+      }
+      return (String) pattern;
     } catch (RuntimeException | LinkageError e) {
       return null;
     }
+  }
+
+  /**
+   * Returns the exception the application threw: containers and frameworks (Spring MVC's {@code
+   * Request processing failed}) wrap it in {@link ServletException}s, which say nothing of its
+   * kind. At most a few levels are unwrapped.
+   */
+  static Throwable cause(Throwable error) {
+    Throwable current = error;
+    for (int i = 0; i < 8 && current instanceof ServletException; i++) {
+      Throwable cause = current.getCause();
+      if (cause == null || cause == current) {
+        break;
+      }
+      current = cause;
+    }
+    return current;
   }
 
   /** Ends an asynchronous request when the container completes it, which it does exactly once. */
@@ -181,7 +209,9 @@ public final class ConeaTracingFilter implements Filter {
       HttpServletRequest request = (HttpServletRequest) event.getSuppliedRequest();
       Throwable failure = error;
       int status = status(response);
-      traced.end(failure != null && status < 500 ? 500 : status, failure, frameworkRoute(request));
+      int counted = failure != null && status < 500 ? 500 : status;
+      traced.end(
+          counted, failure == null ? null : cause(failure), frameworkRoute(request, counted));
     }
 
     @Override

@@ -313,6 +313,28 @@ class ConeaTracingFilterTest {
   }
 
   @Test
+  void springsCatchAllPatternOfA404IsNotFoundNotARoute() throws Exception {
+    double notFound = telemetry.requests("GET", "NOT_FOUND", "404");
+    get("/static/missing.js");
+    get("/static/present.css");
+
+    Await.until(() -> telemetry.requests("GET", "NOT_FOUND", "404") == notFound + 1);
+    Await.until(() -> telemetry.requests("GET", "/**", "200") >= 1);
+    assertThat(telemetry.requests("GET", "/**", "404")).isZero();
+  }
+
+  @Test
+  void theExceptionInsideServletExceptionsIsTheErrorType() throws Exception {
+    HttpResponse<String> response = get("/wrapped");
+
+    assertThat(response.statusCode()).isEqualTo(500);
+    SpanData span = telemetry.awaitSpans(1).get(0);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("java.lang.IllegalArgumentException");
+    assertThat(span.getStatus().getDescription()).isEqualTo("bad input");
+  }
+
+  @Test
   void springBestMatchingPatternIsTheRouteWhenNoTemplateMatches() throws Exception {
     get("/spring/abc");
 
@@ -372,7 +394,7 @@ class ConeaTracingFilterTest {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
-        throws IOException {
+        throws IOException, ServletException {
       // The path within the application, so that any context path serves the same routes.
       String path = request.getPathInfo() == null ? "/" : request.getPathInfo();
       if (path.startsWith("/api/v1/users/")) {
@@ -419,6 +441,16 @@ class ConeaTracingFilterTest {
         async.setTimeout(200);
       } else if (path.startsWith("/spring/")) {
         request.setAttribute(ConeaTracingFilter.SPRING_BEST_MATCHING_PATTERN, "/spring/{name}");
+      } else if (path.startsWith("/static/")) {
+        // Spring's static-resource handler, which takes every request no controller took.
+        request.setAttribute(ConeaTracingFilter.SPRING_BEST_MATCHING_PATTERN, "/**");
+        response.setStatus(path.equals("/static/present.css") ? 200 : 404);
+      } else if (path.equals("/wrapped")) {
+        IllegalArgumentException failure = new IllegalArgumentException("bad input");
+        thrownByServlet.add(failure);
+        // As Spring MVC's DispatcherServlet wraps what a handler throws.
+        throw new ServletException(
+            "Request processing failed: " + failure, new ServletException("nested", failure));
       } else if (path.equals("/mdc-outside")) {
         Map<String, String> mdc = MDC.getCopyOfContextMap();
         mdc = mdc == null ? Map.of() : mdc;
