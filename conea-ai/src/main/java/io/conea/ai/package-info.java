@@ -11,4 +11,7 @@
  * <p>AspectJ (aspectjweaver or aspectjrt) is needed only for the aspect, and opentelemetry-api only
  * for spans; both are optional dependencies of conea-ai.
  */
+@NullMarked
 package io.conea.ai;
+
+import org.jspecify.annotations.NullMarked;

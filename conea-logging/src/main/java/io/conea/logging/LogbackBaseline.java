@@ -16,11 +16,19 @@ final class LogbackBaseline {
   /** The minimum, from the build (the parent pom's {@code baseline.logback.version}). */
   static final String MINIMUM = load();
 
+  /** The Implementation-Title of logback-classic's manifest. */
+  private static final String LOGBACK_TITLE = "Logback Classic Module";
+
   private LogbackBaseline() {}
 
   /** Returns why the Logback on the class path is too old, or null if it is not (or unknown). */
   static @Nullable String problem() {
-    String found = ILoggingEvent.class.getPackage().getImplementationVersion();
+    Package logback = ILoggingEvent.class.getPackage();
+    // A shaded jar's manifest is the application's: only Logback's own states Logback's version.
+    String found =
+        LOGBACK_TITLE.equals(logback.getImplementationTitle())
+            ? logback.getImplementationVersion()
+            : null;
     if (found == null || isAtLeast(found, MINIMUM)) {
       return null;
     }

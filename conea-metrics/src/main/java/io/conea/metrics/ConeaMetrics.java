@@ -3,6 +3,7 @@ package io.conea.metrics;
 import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.internal.Compatibility;
+import io.conea.metrics.internal.HttpMethods;
 import io.conea.metrics.internal.Problems;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,7 +71,7 @@ import org.slf4j.LoggerFactory;
 public final class ConeaMetrics implements AutoCloseable {
 
   /** The value that unknown, invalid or over-the-cap label values collapse into. */
-  public static final String OTHER = "_OTHER";
+  public static final String OTHER = HttpMethods.OTHER;
 
   /** Default of {@link Builder#maxEndpoints}. */
   public static final int DEFAULT_MAX_ENDPOINTS = 100;
@@ -130,16 +131,19 @@ public final class ConeaMetrics implements AutoCloseable {
         new LabelCache<>(JOB_TYPE, maxLabelValues, JobCounters::new, registrations.problems());
     this.userActivity =
         registrations.counter(USER_ACTIVITY, "Total user activity events", null, Tags.empty());
-    AtomicLong shared = CONNECTIONS_BY_REGISTRY.get(registry);
-    if (shared == null) {
-      shared = new AtomicLong();
-      CONNECTIONS_BY_REGISTRY.put(registry, shared);
-      registrations.gauge(
-          CONNECTIONS,
-          "Number of TCP connections, by state",
-          Tags.of(STATE, "established"),
-          shared,
-          AtomicLong::get);
+    AtomicLong shared;
+    synchronized (CONNECTIONS_BY_REGISTRY) {
+      shared = CONNECTIONS_BY_REGISTRY.get(registry);
+      if (shared == null) {
+        shared = new AtomicLong();
+        CONNECTIONS_BY_REGISTRY.put(registry, shared);
+        registrations.gauge(
+            CONNECTIONS,
+            "Number of TCP connections, by state",
+            Tags.of(STATE, "established"),
+            shared,
+            AtomicLong::get);
+      }
     }
     this.connections = shared;
     this.jvmMeters = bindJvmMetrics ? JvmMeters.bindMissing(registry) : null;

@@ -75,15 +75,15 @@ final class JvmMeters implements AutoCloseable {
       if (has(registry, binder.sentinel())) {
         continue;
       }
-      MeterBinder instance = binder.binder().get();
       try {
+        MeterBinder instance = binder.binder().get();
         instance.bindTo(registry);
         if (instance instanceof JvmGcMetrics) {
           gc = (JvmGcMetrics) instance;
         }
       } catch (RuntimeException | LinkageError e) {
         // A JVM without some MXBean must still get the application's own metrics.
-        logger.warn("Could not bind {}", instance.getClass().getSimpleName(), e);
+        logger.warn("Could not bind the JVM meters of {}", binder.sentinel(), e);
       }
     }
     return new JvmMeters(gc);

@@ -241,6 +241,7 @@ class ConeaMetricsTest {
     binders.forEach(b -> b.bindTo(registry));
     try (ConeaMetrics metrics = ConeaMetrics.create(registry);
         ConeaMetrics optIn = ConeaMetrics.builder(registry).bindJvmMetrics(true).build()) {
+      awaitGcQuiet(registry);
       long pausesBefore = pausesCounted(registry);
       long collectionsBefore = collectionsReported();
 
@@ -266,6 +267,7 @@ class ConeaMetricsTest {
     try (ConeaMetrics metrics = ConeaMetrics.builder(registry).bindJvmMetrics(true).build()) {
       assertThat(registry.find("jvm.memory.used").gauges()).isNotEmpty();
       assertThat(registry.find("system.cpu.count").gauge()).isNotNull();
+      awaitGcQuiet(registry);
       long pausesBefore = pausesCounted(registry);
       long collectionsBefore = collectionsReported();
       System.gc();
@@ -279,21 +281,50 @@ class ConeaMetricsTest {
 
   /**
    * Waits until the pauses counted and the collections the JVM reports since the given readings
-   * agree, as GC notifications arrive asynchronously (and a collection may start at any time), or
-   * until ten seconds pass; returns both differences.
+   * agree and stay so for 300 ms (GC notifications arrive asynchronously, and a collection may
+   * start at any time), or until ten seconds pass; returns both differences.
    */
   private static long[] awaitGcNotifications(
       MeterRegistry registry, long pausesBefore, long collectionsBefore)
       throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
-    long collections = collectionsReported() - collectionsBefore;
-    long pauses = pausesCounted(registry) - pausesBefore;
-    while (pauses != collections && System.nanoTime() < deadline) {
-      Thread.sleep(20);
+    long agreedSince = -1;
+    long collections;
+    long pauses;
+    do {
       collections = collectionsReported() - collectionsBefore;
       pauses = pausesCounted(registry) - pausesBefore;
-    }
+      if (pauses != collections) {
+        agreedSince = -1;
+      } else if (agreedSince < 0) {
+        agreedSince = System.nanoTime();
+      } else if (System.nanoTime() - agreedSince > 300_000_000L) {
+        break;
+      }
+      Thread.sleep(20);
+    } while (System.nanoTime() < deadline);
     return new long[] {pauses, collections};
+  }
+
+  /**
+   * Waits until no GC notification is in flight: the pauses counted and the collections reported
+   * stay unchanged for 300 ms. The readings taken after it are a sound starting point.
+   */
+  private static void awaitGcQuiet(MeterRegistry registry) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    long pauses = pausesCounted(registry);
+    long collections = collectionsReported();
+    long stableSince = System.nanoTime();
+    while (System.nanoTime() - stableSince < 300_000_000L && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      long p = pausesCounted(registry);
+      long c = collectionsReported();
+      if (p != pauses || c != collections) {
+        pauses = p;
+        collections = c;
+        stableSince = System.nanoTime();
+      }
+    }
   }
 
   private static List<MeterBinder> jvmBinders() {

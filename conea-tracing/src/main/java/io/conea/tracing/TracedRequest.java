@@ -48,10 +48,15 @@ public final class TracedRequest {
   /** The exception that ended the request, written by the end that wins, before finishing. */
   @Nullable Throwable error;
 
-  /** The status noted when headers went out; once ended, the status the request is counted with. */
+  /** The status noted when headers went out, for an end that has no status of its own. */
   private volatile int responseStatus;
 
-  /** 0 while open; once ended, {@link #ENDED} and the outcome's flags. */
+  /**
+   * 0 while open; once ended, {@link #ENDED}, the outcome's flags and, from bit {@link
+   * #STATUS_SHIFT} up, the status the request is counted with: one word, so that ending needs no
+   * field more than the request had before (and no other thread's {@link #responseStatus(int)} can
+   * change what was counted).
+   */
   private volatile int ended;
 
   private static final int ENDED = 1;
@@ -59,6 +64,7 @@ public final class TracedRequest {
   private static final int CLOSED = 4;
   private static final int UNOBSERVED = 8;
   private static final int LATE_ROUTE = 16;
+  private static final int STATUS_SHIFT = 8;
 
   TracedRequest(
       HttpServerTracing tracing,
@@ -211,7 +217,7 @@ public final class TracedRequest {
 
   /** Returns the status the ended request is counted with. */
   int status() {
-    return responseStatus;
+    return ended >>> STATUS_SHIFT;
   }
 
   /** Returns whether the ended request's status reached the client. */
@@ -247,8 +253,8 @@ public final class TracedRequest {
       outcome |= LATE_ROUTE;
     }
     this.error = error;
-    this.responseStatus = status;
-    this.ended = outcome;
+    // Statuses are at most three digits; anything else is counted as _OTHER, as status 0 is.
+    this.ended = outcome | ((status >= 0 && status <= 999 ? status : 0) << STATUS_SHIFT);
     try {
       tracing.finish(this, durationNanos);
     } catch (RuntimeException | LinkageError e) {

@@ -7,8 +7,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URL;
 import java.net.URLConnection;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.jar.Attributes;
 import java.util.jar.Manifest;
@@ -34,7 +37,8 @@ public final class Compatibility {
           "Micrometer",
           "io.micrometer:micrometer-core",
           "micrometer",
-          "io.micrometer.core.instrument.MeterRegistry");
+          "io.micrometer.core.instrument.MeterRegistry",
+          "micrometer.core");
 
   /** Prometheus client_java, as used by Micrometer's Prometheus registry. */
   public static final Library PROMETHEUS_METRICS =
@@ -42,7 +46,8 @@ public final class Compatibility {
           "Prometheus client_java",
           "io.prometheus:prometheus-metrics-model",
           "prometheus-metrics",
-          "io.prometheus.metrics.model.registry.PrometheusRegistry");
+          "io.prometheus.metrics.model.registry.PrometheusRegistry",
+          "io.prometheus.metrics.model");
 
   /** The OpenTelemetry API. */
   public static final Library OPENTELEMETRY_API =
@@ -50,7 +55,8 @@ public final class Compatibility {
           "OpenTelemetry API",
           "io.opentelemetry:opentelemetry-api",
           "opentelemetry",
-          "io.opentelemetry.api.OpenTelemetry");
+          "io.opentelemetry.api.OpenTelemetry",
+          "io.opentelemetry.api");
 
   /** The OpenTelemetry context library, which propagation goes through. */
   public static final Library OPENTELEMETRY_CONTEXT =
@@ -58,7 +64,8 @@ public final class Compatibility {
           "OpenTelemetry context",
           "io.opentelemetry:opentelemetry-context",
           "opentelemetry",
-          "io.opentelemetry.context.Context");
+          "io.opentelemetry.context.Context",
+          "io.opentelemetry.context");
 
   /** The OpenTelemetry SDK. */
   public static final Library OPENTELEMETRY_SDK =
@@ -66,11 +73,12 @@ public final class Compatibility {
           "OpenTelemetry SDK",
           "io.opentelemetry:opentelemetry-sdk-trace",
           "opentelemetry",
-          "io.opentelemetry.sdk.trace.SdkTracerProvider");
+          "io.opentelemetry.sdk.trace.SdkTracerProvider",
+          "io.opentelemetry.sdk.trace");
 
   /** The SLF4J API. */
   public static final Library SLF4J =
-      new Library("SLF4J", "org.slf4j:slf4j-api", "slf4j", "org.slf4j.Logger");
+      new Library("SLF4J", "org.slf4j:slf4j-api", "slf4j", "org.slf4j.Logger", "slf4j.api");
 
   /** The Jakarta Servlet API, whose version the container states. */
   public static final Library JAKARTA_SERVLET =
@@ -78,21 +86,36 @@ public final class Compatibility {
           "Jakarta Servlet",
           "jakarta.servlet:jakarta.servlet-api",
           "jakarta-servlet",
-          "jakarta.servlet.Filter");
+          "jakarta.servlet.Filter",
+          "jakarta.servlet");
 
   /** Netty's HTTP codec. */
   public static final Library NETTY =
       new Library(
-          "Netty", "io.netty:netty-codec-http", "netty", "io.netty.handler.codec.http.HttpRequest");
+          "Netty",
+          "io.netty:netty-codec-http",
+          "netty",
+          "io.netty.handler.codec.http.HttpRequest",
+          "io.netty.codec.http");
 
   /** The AspectJ run time. */
   public static final Library ASPECTJ =
-      new Library("AspectJ", "org.aspectj:aspectjrt", "aspectj", "org.aspectj.lang.JoinPoint");
+      new Library(
+          "AspectJ",
+          "org.aspectj:aspectjrt",
+          "aspectj",
+          "org.aspectj.lang.JoinPoint",
+          "org.aspectj.runtime");
 
   private static final Properties BASELINE = load();
 
-  /** The libraries found new enough, so that a component built per connection checks once. */
-  private static final Set<Library> SATISFIED = ConcurrentHashMap.newKeySet();
+  /**
+   * The libraries found new enough, per class loader of the component that asked, so that a
+   * component built per connection checks once, and a conea shared by several applications (a
+   * container's common loader) still checks each of them.
+   */
+  private static final Map<ClassLoader, Set<Library>> SATISFIED =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   private Compatibility() {}
 
@@ -103,10 +126,15 @@ public final class Compatibility {
    * @param component the conea component being built, named in the message
    */
   public static void require(Class<?> component, Library... libraries) {
+    ClassLoader loader = component.getClassLoader();
+    Set<Library> satisfied =
+        loader == null
+            ? ConcurrentHashMap.newKeySet()
+            : SATISFIED.computeIfAbsent(loader, ignored -> ConcurrentHashMap.newKeySet());
     for (Library library : libraries) {
-      if (!SATISFIED.contains(library)) {
-        require(component.getSimpleName(), component.getClassLoader(), library);
-        SATISFIED.add(library);
+      if (!satisfied.contains(library)) {
+        require(component.getSimpleName(), loader, library);
+        satisfied.add(library);
       }
     }
   }
@@ -126,7 +154,7 @@ public final class Compatibility {
               + library.coordinates()
               + "), but it is not on the class path");
     }
-    String found = version(classFile, library.anchorClass());
+    String found = version(classFile, library);
     if (found != null && compare(found, needed) < 0) {
       throw new IllegalStateException(
           component
@@ -186,9 +214,13 @@ public final class Compatibility {
     return loader == null ? ClassLoader.getSystemResource(name) : loader.getResource(name);
   }
 
-  /** Reads the version from the manifest beside {@code classFile}, or null if it says none. */
-  static @Nullable String version(URL classFile, String className) {
-    String root = jarOf(classFile, className);
+  /**
+   * Reads the version from the manifest beside {@code classFile}, or returns null if that manifest
+   * states none or is not the library's own: the classes of a shaded or repackaged jar sit beside
+   * the application's manifest, whose version says nothing about the library.
+   */
+  static @Nullable String version(URL classFile, Library library) {
+    String root = jarOf(classFile, library.anchorClass());
     if (root == null) {
       return null;
     }
@@ -198,6 +230,16 @@ public final class Compatibility {
       connection.setUseCaches(false);
       try (InputStream in = connection.getInputStream()) {
         Attributes attributes = new Manifest(in).getMainAttributes();
+        String moduleName = attributes.getValue("Automatic-Module-Name");
+        String symbolicName = attributes.getValue("Bundle-SymbolicName");
+        if (symbolicName != null) {
+          symbolicName = symbolicName.split(";", 2)[0].trim();
+        }
+        if (!library.moduleName().equals(moduleName)
+            && !library.moduleName().equals(symbolicName)
+            && !library.moduleName().replace('.', '-').equals(symbolicName)) {
+          return null;
+        }
         String version = attributes.getValue("Bundle-Version");
         if (version == null) {
           version = attributes.getValue(Attributes.Name.IMPLEMENTATION_VERSION);
@@ -232,5 +274,6 @@ public final class Compatibility {
    * A run-time library: its name for people, its Maven coordinates, its key in the baseline, and a
    * class it always has.
    */
-  public record Library(String name, String coordinates, String baselineKey, String anchorClass) {}
+  public record Library(
+      String name, String coordinates, String baselineKey, String anchorClass, String moduleName) {}
 }

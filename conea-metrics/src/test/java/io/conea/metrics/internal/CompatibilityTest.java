@@ -55,7 +55,7 @@ class CompatibilityTest {
 
   @Test
   void anOlderLibraryFailsWithItsNameAndBothVersions() throws IOException {
-    Path jar = jar("micrometer-core-1.9.0.jar", "1.9.0");
+    Path jar = jar("micrometer-core-1.9.0.jar", "1.9.0", "micrometer.core");
     try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
       assertThatThrownBy(
               () -> Compatibility.require("ConeaMetrics", loader, Compatibility.MICROMETER))
@@ -81,9 +81,11 @@ class CompatibilityTest {
 
   @Test
   void aNewerOrUnversionedJarPasses() throws IOException {
-    Path newer = jar("micrometer-core-9.0.0.jar", "9.0.0");
-    Path unversioned = jar("repackaged.jar", null);
-    for (Path jar : new Path[] {newer, unversioned}) {
+    Path newer = jar("micrometer-core-9.0.0.jar", "9.0.0", "micrometer.core");
+    Path unversioned = jar("repackaged.jar", null, "micrometer.core");
+    // A shaded application jar: its own manifest and version, the library's classes inside.
+    Path shaded = jar("my-service-1.2.0.jar", "1.2.0", "com.example.service");
+    for (Path jar : new Path[] {newer, unversioned, shaded}) {
       try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
         assertThatCode(
                 () -> Compatibility.require("ConeaMetrics", loader, Compatibility.MICROMETER))
@@ -98,14 +100,18 @@ class CompatibilityTest {
         ConeaMetrics.class
             .getClassLoader()
             .getResource("io/micrometer/core/instrument/MeterRegistry.class");
-    assertThat(Compatibility.version(classFile, "io.micrometer.core.instrument.MeterRegistry"))
+    assertThat(Compatibility.version(classFile, Compatibility.MICROMETER))
         .matches("\\d+\\.\\d+\\.\\d+.*");
   }
 
-  /** A jar holding Micrometer's anchor class (empty) and a manifest with the given version. */
-  private Path jar(String name, String version) throws IOException {
+  /**
+   * A jar holding Micrometer's anchor class (empty) and a manifest with the given version and
+   * module name.
+   */
+  private Path jar(String name, String version, String moduleName) throws IOException {
     Manifest manifest = new Manifest();
     manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().putValue("Automatic-Module-Name", moduleName);
     if (version != null) {
       manifest.getMainAttributes().putValue("Bundle-Version", version);
     }

@@ -334,12 +334,5 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
               ? null
               : handler.readingRequest.headers().get(key);
         }
-
-        // Deprecated in newer OpenTelemetry, abstract in the older ones conea supports.
-        @SuppressWarnings("deprecation")
-        @Override
-        public Iterable<String> keys(ConeaTracingHandler handler) {
-          return handler.readingRequest.headers().names();
-        }
       };
 }

@@ -3,6 +3,7 @@ package io.conea.tracing.servlet;
 import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.internal.Compatibility;
+import io.conea.metrics.internal.Problems;
 import io.conea.tracing.HttpServerRequestAccessor;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.TracedRequest;
@@ -18,9 +19,10 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.Collections;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A jakarta servlet filter that traces, counts and log-correlates every HTTP request; a thin
@@ -53,6 +55,9 @@ public final class ConeaTracingFilter implements Filter {
 
   /** The request attribute that holds the request's {@link TracedRequest}. */
   public static final String TRACED_REQUEST_ATTRIBUTE = TracedRequest.class.getName();
+
+  private static final Logger LOGGER = LoggerFactory.getLogger("io.conea.tracing");
+  private static final Problems PROBLEMS = new Problems();
 
   /** Spring's pattern of a request no handler but the static-resource one took. */
   private static final String CATCH_ALL = "/**";
@@ -109,7 +114,20 @@ public final class ConeaTracingFilter implements Filter {
       }
       return;
     }
-    TracedRequest traced = tracing.start(httpRequest, ACCESSOR);
+    TracedRequest traced;
+    try {
+      traced = tracing.start(httpRequest, ACCESSOR);
+    } catch (RuntimeException | LinkageError e) {
+      // start() contains its own failures; one it cannot is no reason to fail the request.
+      PROBLEMS.report(
+          LOGGER,
+          "start",
+          "HTTP instrumentation could not start a request; it is served without it. Later"
+              + " failures of this kind are logged at debug level.",
+          e);
+      chain.doFilter(request, response);
+      return;
+    }
     request.setAttribute(TRACED_REQUEST_ATTRIBUTE, traced);
     // The request ends inside its scope, so that recording the end needs no second one.
     try (Scope scope = traced.makeCurrent()) {
@@ -291,13 +309,6 @@ public final class ConeaTracingFilter implements Filter {
         @Override
         public String get(HttpServletRequest request, String key) {
           return request == null ? null : request.getHeader(key);
-        }
-
-        // Deprecated in newer OpenTelemetry, abstract in the older ones conea supports.
-        @SuppressWarnings("deprecation")
-        @Override
-        public Iterable<String> keys(HttpServletRequest request) {
-          return Collections.list(request.getHeaderNames());
         }
       };
 }
