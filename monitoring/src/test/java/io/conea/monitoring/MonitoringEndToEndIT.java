@@ -8,12 +8,16 @@ import static org.assertj.core.api.Assertions.withinPercentage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.conea.report.ConeaReport;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +29,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,6 +89,15 @@ class MonitoringEndToEndIT {
           new Model("gemini-1.5-pro", "google", 2));
 
   private static final Pattern TRACE_ID = Pattern.compile("[0-9a-f]{32}");
+
+  /** The job that scrapes node exporter, as in prometheus.yml, and its up series. */
+  private static final String NODE_JOB = "node-exporter";
+
+  private static final String NODE_UP = "up{job=\"" + NODE_JOB + "\"}";
+
+  /** The CPU rate window of the capacity check: short, so that Prometheus holds all of it. */
+  private static final int RATE_WINDOW_SECONDS = 15;
+
   private static final double EXACT = 1e-9;
 
   private final HttpClient http =
@@ -94,6 +109,12 @@ class MonitoringEndToEndIT {
   private DemoProcess demo;
   private PrometheusProcess prometheus;
   private double prometheusStarted;
+
+  /** Node exporter, scraped by the same Prometheus as job node-exporter (null when absent). */
+  private ServerProcess nodeExporter;
+
+  /** Node exporter's own figures, read from the end of the set-up on. */
+  private NodePoller nodePoller;
 
   /** When every query is evaluated: the time of the last scrape of the metrics target. */
   private double evalTime;
@@ -122,6 +143,9 @@ class MonitoringEndToEndIT {
     Tools.prometheus();
     demo = DemoProcess.start(jar, dir, http, Map.of());
     createEverySeries();
+    if (Tools.nodeExporterExpected()) {
+      nodeExporter = startNodeExporter();
+    }
     startPrometheus();
     // Exemplars go only where every Prometheus from 2.x on accepts them (not on _count).
     assertThat(scrapeRejection()).as("why Prometheus rejects the scrape").isNull();
@@ -142,6 +166,10 @@ class MonitoringEndToEndIT {
     }
     double healthRate = value("sum(rate(http_requests_total{endpoint=\"" + HEALTH + "\"}[5m]))");
     perRequest = healthRate / ROUND_BY_ENDPOINT.get(HEALTH);
+    if (nodeExporter != null) {
+      // After the measured round, so that polling cannot slow down any request of it.
+      nodePoller = NodePoller.start(http, nodeExporter.url());
+    }
   }
 
   /** Before Prometheus starts: every series exists, at twice the counts of the measured round. */
@@ -180,8 +208,14 @@ class MonitoringEndToEndIT {
         perRequest,
         perRequest * 300);
     figures.forEach((expr, answer) -> System.out.printf("  %s%n    = %s%n", expr, answer));
+    if (nodePoller != null) {
+      nodePoller.close();
+    }
     if (prometheus != null) {
       prometheus.close();
+    }
+    if (nodeExporter != null) {
+      nodeExporter.close();
     }
     if (demo != null) {
       demo.close();
@@ -460,6 +494,573 @@ class MonitoringEndToEndIT {
     }
   }
 
+  // ---- node exporter and conea-report
+
+  /**
+   * conea-report and node exporter, against the same demo and Prometheus. A nested class, so that
+   * these run after the checks above, whose figures hold for the time right after the measured
+   * round.
+   */
+  @Nested
+  class ReportAndNodeExporter {
+
+    @Test
+    void guideSystemQueriesAndResourceAlertsReadNodeExporter() {
+      requireNodeExporter();
+      awaitScrapesOf(NODE_UP, now(), 2);
+      double at = now();
+
+      List<Assets.Query> system = Assets.guideQueries("system-queries.promql");
+      assertThat(system)
+          .extracting(Assets.Query::name)
+          .containsExactly("CPU使用率", "メモリ使用率", "ディスク使用率", "ネットワークトラフィック");
+      for (Assets.Query query : system) {
+        // The network paragraph holds two expressions, one a line.
+        for (String expr : query.expr().split("\n")) {
+          PrometheusProcess.Answer answer = prometheus.query(expr, at);
+          assertThat(answer.status()).as("%s: %s", expr, answer.body()).isEqualTo(200);
+          assertThat(answer.result()).as("%s / %s", query.name(), expr).isNotEmpty();
+          figures.put(expr, answer.result().toString());
+          for (JsonNode sample : answer.result()) {
+            double value = sample.at("/value/1").asDouble();
+            assertThat(sample.at("/metric/instance").asText()).isEqualTo(nodeExporter.address());
+            assertThat(value).as(expr).isGreaterThanOrEqualTo(0);
+            if (!expr.startsWith("rate(node_network")) {
+              assertThat(value).as(expr).isLessThanOrEqualTo(100);
+            }
+          }
+        }
+      }
+
+      Pattern threshold = Pattern.compile("(?s)\\s*\\((.*)\\)\\s*>\\s*([0-9.]+)\\s*");
+      for (String name : List.of("HighCPUUsage", "HighMemoryUsage", "HighDiskUsage")) {
+        String expr =
+            Assets.alertRules().stream()
+                .filter(rule -> rule.path("alert").asText().equals(name))
+                .findFirst()
+                .orElseThrow()
+                .path("expr")
+                .asText();
+        Matcher m = threshold.matcher(expr);
+        assertThat(m.matches()).as("%s: (usage) > threshold: %s", name, expr).isTrue();
+        JsonNode usage = prometheus.query(m.group(1), at).result();
+        assertThat(usage).as("%s without its threshold: %s", name, m.group(1)).isNotEmpty();
+        PrometheusProcess.Answer alert = prometheus.query(expr, at);
+        assertThat(alert.status()).as(name).isEqualTo(200);
+        // The alert's expression keeps exactly the series above the threshold.
+        double limit = Double.parseDouble(m.group(2));
+        long above = 0;
+        for (JsonNode sample : usage) {
+          above += sample.at("/value/1").asDouble() > limit ? 1 : 0;
+        }
+        assertThat(alert.result()).as(name).hasSize((int) above);
+        figures.put(name + " without its threshold", usage.toString());
+      }
+    }
+
+    @Test
+    void capacityReportAgreesWithNodeExportersOwnMetrics() {
+      requireNodeExporter();
+      // A full window of samples in Prometheus, and polls of node exporter from before it began.
+      double range = RATE_WINDOW_SECONDS;
+      nodePoller.awaitPollAfter(0);
+      double since = Math.max(prometheusStarted + 1, nodePoller.firstTime());
+      DemoProcess.pause(Duration.ofMillis((long) Math.max(0, (since + range + 1 - now()) * 1000)));
+      // Right after a scrape, so that no sample up to the report's instant arrives after its
+      // queries.
+      awaitScrapesOf(NODE_UP, now(), 1);
+
+      ReportRun run =
+          report(
+              "capacity",
+              "--prometheus",
+              prometheus.url(),
+              "--rate-window",
+              (int) range + "s",
+              "--json");
+
+      assertThat(run.exitCode()).as(run.err()).isZero();
+      JsonNode json = run.json();
+      double at = json.path("time").asDouble();
+      assertThat(json.path("rate_window").asText()).isEqualTo((int) range + "s");
+      nodePoller.awaitPollAfter(at + 0.2);
+
+      // CPU: rate() over the samples Prometheus holds, from node exporter's own counters at the
+      // times of those samples; the same formula: 100 - (idle seconds per second) * 100.
+      JsonNode idleSeries =
+          prometheus
+              .query(
+                  "node_cpu_seconds_total{job=\""
+                      + NODE_JOB
+                      + "\", mode=\"idle\"}["
+                      + (int) range
+                      + "s]",
+                  at)
+              .result();
+      assertThat(idleSeries).isNotEmpty();
+      double idleRates = 0;
+      for (JsonNode series : idleSeries) {
+        String cpu = series.at("/metric/cpu").asText();
+        JsonNode values = series.path("values");
+        double first = values.get(0).get(0).asDouble();
+        double last = values.get(values.size() - 1).get(0).asDouble();
+        idleRates +=
+            extrapolatedRate(
+                nodePoller.at(first, s -> s.idleByCpu().get(cpu)),
+                nodePoller.at(last, s -> s.idleByCpu().get(cpu)),
+                first,
+                last,
+                values.size(),
+                at - range,
+                at);
+      }
+      double cpu = 100 - idleRates / idleSeries.size() * 100;
+      // Memory and disk: gauges, read from the last sample at or before the report's instant.
+      double memory =
+          nodePoller.at(
+              value("max(timestamp(node_memory_MemAvailable_bytes{job=\"" + NODE_JOB + "\"}))", at),
+              NodePoller.Sample::memoryUsage);
+      double disk =
+          nodePoller.at(
+              value("max(timestamp(node_filesystem_free_bytes{job=\"" + NODE_JOB + "\"}))", at),
+              NodePoller.Sample::diskUsage);
+      figures.put(
+          String.format(Locale.ROOT, "node exporter's own figures at %.3f", at),
+          String.format(Locale.ROOT, "CPU %.3f, memory %.3f, disk %.3f", cpu, memory, disk));
+
+      Map<String, Double> expected =
+          Map.of("CPU Usage", cpu, "Memory Usage", memory, "Disk Usage", disk);
+      JsonNode instance = json.path("instances").path(nodeExporter.address());
+      assertThat(json.path("instances").size()).isEqualTo(1);
+      expected.forEach(
+          (key, value) -> {
+            assertThat(value).as(key).isBetween(0.0, 100.0);
+            assertThat(json.at("/average").path(key).asDouble())
+                .as("average " + key)
+                .isCloseTo(value, within(1.0));
+            assertThat(instance.path(key).asDouble()).as(key).isCloseTo(value, within(1.0));
+          });
+    }
+
+    @Test
+    void sloReportOfTheShippedSlosIsTheMix() {
+      // Right after a scrape, so that no sample up to the report's instant arrives after its
+      // queries.
+      awaitScrapesOf("up{instance=\"127.0.0.1:" + demo.servletPort + "\"}", now(), 1);
+      ReportRun run =
+          report("slo", "--prometheus", prometheus.url(), "--slos", shippedSlos(), "--json");
+
+      JsonNode json = run.json();
+      double at = json.path("time").asDouble();
+      // The round's requests and every scrape of /metrics since Prometheus' first sample.
+      double total = ROUND_TOTAL + scrapesUntil(at);
+      double errors = ROUND_ERRORS / total;
+      double slow = ROUND_SLOW_700MS / total;
+      double fast = total - ROUND_SLOW_300MS - ROUND_SLOW_700MS;
+      double rank = 0.95 * total;
+      assertThat(rank).isBetween(fast, fast + ROUND_SLOW_300MS);
+      double p95 = 0.25 + (0.5 - 0.25) * (rank - fast) / ROUND_SLOW_300MS;
+
+      assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+      assertThat(json.path("compliant").asBoolean()).isFalse();
+      assertThat(json.path("slos")).hasSize(3);
+
+      JsonNode availability = json.at("/slos/0");
+      assertThat(availability.path("slo_name").asText()).isEqualTo("API Availability");
+      assertThat(availability.path("window").asText()).isEqualTo("30d");
+      assertThat(availability.path("target").asDouble()).isEqualTo(99.9);
+      assertThat(availability.path("current").asDouble())
+          .isCloseTo((1 - errors) * 100, within(1e-7));
+      assertThat(availability.path("compliant").asBoolean()).isFalse();
+      assertThat(availability.path("margin").asDouble())
+          .isCloseTo((1 - errors) * 100 - 99.9, within(1e-7));
+      assertThat(availability.path("error_budget_remaining_percent").asDouble())
+          .isCloseTo(100 * (1 - errors / 0.001), withinPercentage(1e-6));
+      assertThat(availability.path("burn_rate_1h").asDouble())
+          .isCloseTo(errors / 0.001, withinPercentage(1e-6));
+
+      JsonNode latency = json.at("/slos/1");
+      assertThat(latency.path("slo_name").asText()).isEqualTo("API Latency");
+      assertThat(latency.path("target").asDouble()).isEqualTo(0.5);
+      assertThat(latency.path("current").asDouble()).isCloseTo(p95, within(EXACT));
+      assertThat(latency.path("compliant").asBoolean()).isTrue();
+      assertThat(latency.path("margin").asDouble()).isCloseTo(0.5 - p95, within(EXACT));
+      // The budget: 5% of the requests may take longer than 0.5 s; the two 700 ms ones do.
+      assertThat(latency.path("error_budget_remaining_percent").asDouble())
+          .isCloseTo(100 * (1 - slow / 0.05), within(1e-6));
+      assertThat(latency.path("burn_rate_1h").asDouble())
+          .isCloseTo(slow / 0.05, withinPercentage(1e-6));
+
+      JsonNode errorRate = json.at("/slos/2");
+      assertThat(errorRate.path("slo_name").asText()).isEqualTo("Error Budget");
+      assertThat(errorRate.path("target").asDouble()).isEqualTo(0.1);
+      assertThat(errorRate.path("current").asDouble()).isCloseTo(errors * 100, within(1e-7));
+      assertThat(errorRate.path("compliant").asBoolean()).isFalse();
+      assertThat(errorRate.path("margin").asDouble()).isCloseTo(0.1 - errors * 100, within(1e-7));
+      assertThat(errorRate.path("error_budget_remaining_percent").asDouble())
+          .isCloseTo(100 * (1 - errors / 0.001), withinPercentage(1e-6));
+      assertThat(errorRate.path("burn_rate_1h").asDouble())
+          .isCloseTo(errors / 0.001, withinPercentage(1e-6));
+
+      assertThat(run.err())
+          .startsWith("conea-report slo: 2 of 3 SLOs missed: API Availability (")
+          .contains("% < 99.9%), Error Budget (")
+          .endsWith("% > 0.1%)\n")
+          .hasLineCount(1);
+    }
+
+    @Test
+    void shippedSlosAreTheGuidesAndTheirErrorRateIsTheGuidesWhileThereAreErrors()
+        throws IOException {
+      JsonNode shipped = Assets.yaml(Path.of(shippedSlos()));
+      JsonNode guideSlis = Assets.guideYaml("slis.yml").path("slis");
+
+      assertThat(shipped.path("slos")).isEqualTo(Assets.guideYaml("slos.yml").path("slos"));
+      assertThat(shipped.at("/slis/availability")).isEqualTo(guideSlis.path("availability"));
+      assertThat(shipped.at("/slis/latency")).isEqualTo(guideSlis.path("latency"));
+      String errorRate = shipped.at("/slis/error_rate/metric").asText();
+      assertThat(errorRate).isNotEqualTo(guideSlis.at("/error_rate/metric").asText());
+      assertThat(value(errorRate)).isEqualTo(value(guideSlis.at("/error_rate/metric").asText()));
+    }
+
+    @Test
+    void sloReportExitsZeroWhenEverySloIsMet(@TempDir Path files) throws IOException {
+      // The guide's SLIs, with targets the mix meets: 10 server errors in 100 to 200 requests.
+      Path slos = files.resolve("met.yml");
+      Files.writeString(
+          slos,
+          Assets.guide("slis.yml")
+              + "slos:\n"
+              + "  - {name: Availability 85, sli: availability, target: 85, window: 1h}\n"
+              + "  - {name: Latency p95 500ms, sli: latency, target_value: 0.5, target_percentile:"
+              + " 95}\n"
+              + "  - {name: Errors 15%, sli: error_rate, target: 15}\n");
+
+      ReportRun run = report("slo", "--prometheus", prometheus.url(), "--slos", slos.toString());
+
+      assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+      assertThat(run.err()).isEmpty();
+      assertThat(run.out())
+          .startsWith("SLOs of " + slos + " on " + prometheus.url() + " at ")
+          .contains("Availability 85    availability  1h ", "Latency p95 500ms  latency       30d")
+          .endsWith("\nAll 3 SLOs met.\n");
+      ReportRun json =
+          report("slo", "--prometheus", prometheus.url(), "--slos", slos.toString(), "--json");
+      assertThat(json.json().path("slos"))
+          .allSatisfy(slo -> assertThat(slo.path("margin").asDouble()).isPositive());
+    }
+
+    @Test
+    void sloReportExitsTwoWhenItCannotEvaluate(@TempDir Path files) throws IOException {
+      Path empty = files.resolve("empty.yml");
+      Files.writeString(
+          empty,
+          "slis:\n  nothing:\n    metric: sum(rate(conea_no_such_metric_total[5m]))\n"
+              + "slos:\n  - {name: Nothing, sli: nothing, target: 99}\n");
+      Path broken = files.resolve("broken.yml");
+      Files.writeString(
+          broken,
+          "slis:\n  broken:\n    metric: sum(rate(http_requests_total[5m])\n"
+              + "slos:\n  - {name: Broken, sli: broken, target: 99}\n");
+      int closed = DemoProcess.freePort();
+
+      ReportRun noData =
+          report("slo", "--prometheus", prometheus.url(), "--slos", empty.toString());
+      ReportRun badQuery =
+          report("slo", "--prometheus", prometheus.url(), "--slos", broken.toString(), "--json");
+      ReportRun down =
+          report("slo", "--prometheus", "http://127.0.0.1:" + closed, "--slos", shippedSlos());
+
+      assertThat(noData.exitCode()).isEqualTo(2);
+      assertThat(noData.err())
+          .isEqualTo(
+              "conea-report slo: SLO Nothing: no data: the SLI's query returned an empty result:"
+                  + " sum(rate(conea_no_such_metric_total[30d]))\n");
+      assertThat(noData.out()).contains("Nothing: cannot be evaluated: no data");
+      assertThat(badQuery.exitCode()).isEqualTo(2);
+      assertThat(badQuery.out()).isEmpty();
+      assertThat(badQuery.err())
+          .startsWith(
+              "conea-report slo: Prometheus rejected the query sum(rate(http_requests_total[30d]):"
+                  + " bad_data: ")
+          .hasLineCount(1);
+      assertThat(down.exitCode()).isEqualTo(2);
+      assertThat(down.out()).isEmpty();
+      assertThat(down.err())
+          .startsWith(
+              "conea-report slo: cannot reach Prometheus at http://127.0.0.1:" + closed + ": ")
+          .hasLineCount(1);
+    }
+
+    @Test
+    void alertsReportListsWhatAlertmanagerFires(@TempDir Path files) throws Exception {
+      Path binary = Tools.alertmanager();
+      Path config = files.resolve("alertmanager.yml");
+      Files.writeString(config, "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n");
+      Path storage = Files.createDirectories(files.resolve("data"));
+      try (ServerProcess alertmanager =
+          ServerProcess.start(
+              "alertmanager",
+              binary,
+              port ->
+                  List.of(
+                      "--config.file=" + config,
+                      "--storage.path=" + storage,
+                      "--web.listen-address=127.0.0.1:" + port,
+                      "--cluster.listen-address=",
+                      "--log.level=warn"),
+              "/-/ready",
+              files,
+              http)) {
+        post(
+            alertmanager,
+            "/api/v2/alerts",
+            """
+            [{"labels": {"alertname": "ServiceDown", "severity": "critical", "job": "conea-api",
+                         "instance": "127.0.0.1:8080"},
+              "annotations": {"summary": "Service 127.0.0.1:8080 is down"}},
+             {"labels": {"alertname": "HighCPUUsage", "severity": "warning",
+                         "instance": "127.0.0.1:9100"},
+              "annotations": {"summary": "High CPU usage on 127.0.0.1:9100"}},
+             {"labels": {"alertname": "HighDiskUsage", "severity": "warning",
+                         "instance": "127.0.0.1:9100"},
+              "annotations": {"summary": "High disk usage on 127.0.0.1:9100"}}]
+            """);
+        // Silenced alerts are not firing ones.
+        post(
+            alertmanager,
+            "/api/v2/silences",
+            String.format(
+                Locale.ROOT,
+                "{\"matchers\": [{\"name\": \"alertname\", \"value\": \"HighDiskUsage\","
+                    + " \"isRegex\": false}], \"startsAt\": \"%s\", \"endsAt\": \"%s\","
+                    + " \"createdBy\": \"conea\", \"comment\": \"known\"}",
+                java.time.Instant.now().minusSeconds(60),
+                java.time.Instant.now().plusSeconds(3600)));
+
+        ReportRun json = report("alerts", "--alertmanager", alertmanager.url(), "--json");
+        ReportRun table = report("alerts", "--alertmanager", alertmanager.url());
+
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        JsonNode bySeverity = json.json().path("by_severity");
+        assertThat(json.json().path("firing").asInt()).isEqualTo(2);
+        assertThat(bySeverity.properties())
+            .extracting(Map.Entry::getKey)
+            .containsExactly("critical", "warning");
+        assertThat(bySeverity.at("/critical/0/alertname").asText()).isEqualTo("ServiceDown");
+        assertThat(bySeverity.at("/critical/0/labels/instance").asText())
+            .isEqualTo("127.0.0.1:8080");
+        assertThat(bySeverity.at("/critical/0/annotations/summary").asText())
+            .isEqualTo("Service 127.0.0.1:8080 is down");
+        assertThat(bySeverity.path("warning")).hasSize(1);
+        assertThat(bySeverity.at("/warning/0/alertname").asText()).isEqualTo("HighCPUUsage");
+        assertThat(table.exitCode()).isZero();
+        assertThat(table.out())
+            .startsWith("2 firing alerts on " + alertmanager.url() + "\n")
+            .contains("\ncritical (1)\n", "  ServiceDown ", "\nwarning (1)\n", "  HighCPUUsage ")
+            .doesNotContain("HighDiskUsage");
+      }
+    }
+
+    @Test
+    void theExecutableJarReadsTheDefaultSloFileUnderTheWorkingDirectory() throws Exception {
+      Path jar =
+          Path.of(System.getProperty("report.jar", "../conea-report/target/conea-report.jar"))
+              .toAbsolutePath()
+              .normalize();
+      assertThat(jar)
+          .as("build it with: mvn -B -q -DskipTests -pl conea-report package")
+          .isRegularFile();
+      // The repository: monitoring/slo/slos.yml is the default file there.
+      Path repository = Assets.root().getParent();
+
+      ReportRun slo = runJar(jar, repository, "slo", "--prometheus", prometheus.url());
+
+      assertThat(slo.exitCode()).as(slo.out() + slo.err()).isEqualTo(1);
+      assertThat(slo.out())
+          .startsWith(
+              "SLOs of "
+                  + Path.of("monitoring", "slo", "slos.yml")
+                  + " on "
+                  + prometheus.url()
+                  + " at ")
+          .contains("API Availability", "API Latency", "Error Budget")
+          .endsWith("\n2 of 3 SLOs missed.\n");
+      assertThat(slo.err()).startsWith("conea-report slo: 2 of 3 SLOs missed: ").hasLineCount(1);
+      assertThat(runJar(jar, repository, "--help").out()).startsWith("Usage: conea-report COMMAND");
+      if (nodeExporter != null) {
+        // The guide's own capacity queries, with their 5m rate.
+        ReportRun capacity =
+            runJar(jar, repository, "capacity", "--prometheus", prometheus.url(), "--json");
+        assertThat(capacity.exitCode()).as(capacity.err()).isZero();
+        assertThat(capacity.json().path("rate_window").asText()).isEqualTo("5m");
+        for (String key : List.of("CPU Usage", "Memory Usage", "Disk Usage")) {
+          assertThat(capacity.json().at("/average").path(key).asDouble())
+              .as(key)
+              .isBetween(0.0, 100.0);
+        }
+      }
+    }
+  }
+
+  /**
+   * Prometheus' rate() of a counter from its first and last sample in the range: the increase,
+   * extrapolated towards the range's ends (at most half a sample interval past a sample when the
+   * range reaches further, never below zero), over the range's seconds.
+   */
+  private static double extrapolatedRate(
+      double firstValue,
+      double lastValue,
+      double firstTime,
+      double lastTime,
+      int samples,
+      double rangeStart,
+      double rangeEnd) {
+    double increase = lastValue - firstValue;
+    double sampled = lastTime - firstTime;
+    double toStart = firstTime - rangeStart;
+    double toEnd = rangeEnd - lastTime;
+    double average = sampled / (samples - 1);
+    if (increase > 0 && firstValue >= 0) {
+      toStart = Math.min(toStart, sampled * firstValue / increase);
+    }
+    double threshold = average * 1.1;
+    double extrapolated = sampled;
+    extrapolated += toStart < threshold ? toStart : average / 2;
+    extrapolated += toEnd < threshold ? toEnd : average / 2;
+    return increase * extrapolated / sampled / (rangeEnd - rangeStart);
+  }
+
+  private ServerProcess startNodeExporter() throws IOException {
+    return ServerProcess.start(
+        "node-exporter",
+        Tools.nodeExporter(),
+        port ->
+            List.of(
+                "--web.listen-address=127.0.0.1:" + port,
+                // Only what the guide reads: no textfile directory, nothing that needs privileges.
+                "--collector.disable-defaults",
+                "--collector.cpu",
+                "--collector.meminfo",
+                "--collector.filesystem",
+                "--collector.netdev",
+                // Keep lo, so that the network rate has a device even where lo is the only one.
+                "--collector.netdev.device-exclude=^$",
+                "--log.level=warn"),
+        "/metrics",
+        dir,
+        http);
+  }
+
+  private void requireNodeExporter() {
+    Tools.nodeExporter();
+    assertThat(nodeExporter).as("node exporter was started").isNotNull();
+    assertThat(nodePoller).isNotNull();
+  }
+
+  /** What one run of conea-report printed and how it exited. */
+  record ReportRun(int exitCode, String out, String err) {
+    JsonNode json() {
+      try {
+        return Assets.JSON.readTree(out);
+      } catch (IOException e) {
+        return fail("conea-report printed no JSON: %s%n%s", out, err);
+      }
+    }
+  }
+
+  /** Runs conea-report in this JVM, as {@code main} would but returning the exit code. */
+  private ReportRun report(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        ConeaReport.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    ReportRun run =
+        new ReportRun(
+            code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    figures.put(
+        "conea-report " + String.join(" ", args),
+        "exit " + code + "\n" + run.out().strip() + "\n" + run.err().strip());
+    return run;
+  }
+
+  /** Runs {@code java -jar conea-report.jar} in {@code workingDir}. */
+  private ReportRun runJar(Path jar, Path workingDir, String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString()));
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile(dir, "report", ".out");
+    Path err = Files.createTempFile(dir, "report", ".err");
+    Process process =
+        new ProcessBuilder(command)
+            .directory(workingDir.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      fail("%s did not finish within 60 s", command);
+    }
+    return new ReportRun(process.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  private String shippedSlos() {
+    return Assets.root().resolve("slo/slos.yml").toString();
+  }
+
+  /** Requests to /metrics between Prometheus' first sample and {@code at}. */
+  private double scrapesUntil(double at) {
+    double count = 0;
+    for (JsonNode series :
+        prometheus.query("http_requests_total{endpoint=\"/metrics\"}[30d]", at).result()) {
+      JsonNode values = series.path("values");
+      count += values.get(values.size() - 1).get(1).asDouble() - values.get(0).get(1).asDouble();
+    }
+    return count;
+  }
+
+  private void post(ServerProcess server, String path, String json) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(java.net.URI.create(server.url() + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as("POST %s: %s", path, response.body()).isEqualTo(200);
+  }
+
+  /**
+   * Waits until every target that {@code up} (a selector of up) names has been scraped {@code
+   * count} times after {@code since}; polls often, so that it returns right after that scrape.
+   */
+  private void awaitScrapesOf(String up, double since, int count) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      double at = now();
+      String window = Math.max(1, (int) Math.floor((at - since) * 1000)) + "ms";
+      JsonNode counts =
+          prometheus.query("count_over_time(" + up + "[" + window + "])", at).result();
+      boolean done = counts.size() > 0;
+      for (JsonNode target : counts) {
+        done &= target.at("/value/1").asDouble() >= count;
+      }
+      if (done) {
+        return;
+      }
+      DemoProcess.pause(Duration.ofMillis(20));
+    }
+    fail("Prometheus did not scrape %s %d times within 30 s:%n%s", up, count, prometheus.output());
+  }
+
   // ---- traffic
 
   private void sendRound(boolean measured) {
@@ -584,6 +1185,12 @@ class MonitoringEndToEndIT {
     global.put("scrape_interval", "1s");
     global.put("evaluation_interval", "1s");
     config.remove("alerting");
+    if (nodeExporter != null) {
+      // The guide's system metrics and conea_resources alerts read node exporter's series.
+      ObjectNode job = ((ArrayNode) config.path("scrape_configs")).addObject();
+      job.put("job_name", NODE_JOB);
+      job.putArray("static_configs").addObject().putArray("targets").add(nodeExporter.address());
+    }
     ArrayNode ruleFiles = config.putArray("rule_files");
     for (Path file : Assets.ruleFiles()) {
       // The same rules, evaluated every second instead of every 30 s to 5 m.

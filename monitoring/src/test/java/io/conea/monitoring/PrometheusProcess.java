@@ -66,6 +66,11 @@ final class PrometheusProcess implements AutoCloseable {
     return server;
   }
 
+  /** The base URL of the HTTP API, http://127.0.0.1:port. */
+  String url() {
+    return base;
+  }
+
   /** Evaluates an instant query at {@code time} (seconds since the epoch). */
   Answer query(String expr, double time) {
     return get(

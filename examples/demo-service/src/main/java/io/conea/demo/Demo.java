@@ -29,10 +29,20 @@ final class Demo implements AutoCloseable {
   static final long STOP_TIMEOUT_MILLIS = 15_000;
 
   /** What the demo is started with. */
-  record Settings(int servletPort, int nettyPort, boolean traffic, Map<String, String> env) {
+  record Settings(
+      String host, int servletPort, int nettyPort, boolean traffic, Map<String, String> env) {
+
+    /** Loopback unless told otherwise: a demo is no service to offer to the network. */
+    static final String DEFAULT_HOST = "127.0.0.1";
 
     static Settings fromEnvironment(Map<String, String> env, List<String> args) {
+      String host = env.getOrDefault("CONEA_DEMO_HOST", DEFAULT_HOST).trim();
+      if (host.isEmpty()) {
+        throw new IllegalArgumentException(
+            "CONEA_DEMO_HOST must be an address to listen on, such as 127.0.0.1 or 0.0.0.0");
+      }
       return new Settings(
+          host,
           port(env, "CONEA_DEMO_SERVLET_PORT", 8080),
           port(env, "CONEA_DEMO_NETTY_PORT", 8081),
           args.contains("--traffic"),
@@ -92,8 +102,14 @@ final class Demo implements AutoCloseable {
     DemoApi api = new DemoApi(metrics, prometheus, chat, recentSpans::toJson, scheduler);
     jetty =
         new JettyServer(
-            settings.servletPort(), api, ConeaTracingFilter.create(http), STOP_TIMEOUT_MILLIS);
-    netty = new NettyServer(settings.nettyPort(), api, () -> ConeaTracingHandler.create(http));
+            settings.host(),
+            settings.servletPort(),
+            api,
+            ConeaTracingFilter.create(http),
+            STOP_TIMEOUT_MILLIS);
+    netty =
+        new NettyServer(
+            settings.host(), settings.nettyPort(), api, () -> ConeaTracingHandler.create(http));
   }
 
   /** Starts both servers, and the traffic if asked for. */

@@ -6,9 +6,10 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Runs the demo service until SIGTERM or Ctrl-C.
  *
- * <p>Environment: {@code CONEA_DEMO_SERVLET_PORT} (default 8080), {@code CONEA_DEMO_NETTY_PORT}
- * (default 8081) and the standard {@code OTEL_*} variables. Argument {@code --traffic} makes the
- * demo send itself a steady mix of requests.
+ * <p>Environment: {@code CONEA_DEMO_HOST} (the address to listen on, default 127.0.0.1), {@code
+ * CONEA_DEMO_SERVLET_PORT} (default 8080), {@code CONEA_DEMO_NETTY_PORT} (default 8081) and the
+ * standard {@code OTEL_*} variables. Argument {@code --traffic} makes the demo send itself a steady
+ * mix of requests.
  */
 public final class DemoMain {
 

@@ -17,12 +17,12 @@ final class JettyServer {
   private final Server server;
   private final ServerConnector connector;
 
-  JettyServer(int port, DemoApi api, Filter instrumentation, long stopTimeoutMillis) {
+  JettyServer(String host, int port, DemoApi api, Filter instrumentation, long stopTimeoutMillis) {
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("jetty");
     server = new Server(threads);
     connector = new ServerConnector(server);
-    connector.setHost("0.0.0.0");
+    connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
 

@@ -23,12 +23,14 @@ final class NettyServer {
   private final EventLoopGroup workers =
       new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
   private final DemoNettyHandler.InFlight inFlight = new DemoNettyHandler.InFlight();
+  private final String host;
   private final int requestedPort;
   private final DemoApi api;
   private final Supplier<ChannelHandler> instrumentation;
   private Channel serverChannel;
 
-  NettyServer(int port, DemoApi api, Supplier<ChannelHandler> instrumentation) {
+  NettyServer(String host, int port, DemoApi api, Supplier<ChannelHandler> instrumentation) {
+    this.host = host;
     this.requestedPort = port;
     this.api = api;
     this.instrumentation = instrumentation;
@@ -52,7 +54,7 @@ final class NettyServer {
                         .addLast("api", new DemoNettyHandler(api, inFlight));
                   }
                 });
-    serverChannel = bootstrap.bind(requestedPort).sync().channel();
+    serverChannel = bootstrap.bind(host, requestedPort).sync().channel();
   }
 
   int port() {

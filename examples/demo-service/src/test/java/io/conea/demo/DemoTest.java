@@ -28,7 +28,7 @@ class DemoTest {
 
   @BeforeAll
   static void start() throws Exception {
-    demo = Demo.start(new Demo.Settings(0, 0, false, Map.of()));
+    demo = Demo.start(new Demo.Settings("127.0.0.1", 0, 0, false, Map.of()));
   }
 
   @AfterAll

@@ -1,0 +1,587 @@
+package com.example.starter;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Starts an application whose only conea is conea-spring-boot-starter, as a service would run, on
+ * 127.0.0.1 and a free port, sends a known mix of requests, and checks what the starter promises:
+ * the application's statuses unchanged, {@code http_requests_total} at {@code /metrics} counting
+ * exactly what was sent by route template ({@code NOT_FOUND} for unknown paths), the same registry
+ * as {@code /actuator/prometheus}, exemplars of conea's spans, stdout made of JSON lines in the
+ * guide's schema only, no warning at start-up, and Boot's own JVM meters not doubled.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StarterApplicationTest {
+
+  private static final String USERS_ROUTE = "/api/v1/users/{id}";
+  private static final String UNKNOWN_PATH = "/api/v1/no-such-route";
+  private static final String SERVICE = "conea-api";
+  private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+  private static final String TRACEPARENT = "00-" + TRACE_ID + "-00f067aa0ba902b7-01";
+  private static final int FORCED_GCS = 3;
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final ObjectMapper json =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private final List<Call> calls = new ArrayList<>();
+
+  private PrintStream originalOut;
+  private Capture stdout;
+  private ConfigurableApplicationContext context;
+  private HttpClient client;
+  private String base;
+  private int startupEnd;
+  private int logErrorStart;
+  private int logErrorEnd;
+  private int boomStart;
+  private int boomEnd;
+  private int scrapes;
+
+  /**
+   * A request sent, with the status the application sets for it, the status received (or why none
+   * was) and the start of the body.
+   */
+  private record Call(String method, String path, int expected, String received, String body) {
+    String expectation() {
+      return method + " " + path + " -> " + expected;
+    }
+
+    String outcome() {
+      String outcome = method + " " + path + " -> " + received;
+      return received.equals(String.valueOf(expected)) ? outcome : outcome + " " + body;
+    }
+  }
+
+  @BeforeAll
+  void startApplicationAndSendRequests() throws Exception {
+    // Everything the application writes to stdout from the very start, still shown as usual.
+    originalOut = System.out;
+    stdout = new Capture(originalOut);
+    System.setOut(new PrintStream(stdout, true, UTF_8));
+
+    SpringApplication application = new SpringApplication(HostApplication.class);
+    // Else Boot names the class whose main() is on the stack: Surefire's.
+    application.setMainApplicationClass(HostApplication.class);
+    context = application.run("--server.port=0", "--server.address=127.0.0.1");
+    String port = context.getEnvironment().getProperty("local.server.port");
+    assertNotNull(port, "local.server.port");
+    base = "http://127.0.0.1:" + port;
+    client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    startupEnd = stdout.size();
+    // First, so that its exemplar is the first of its series: a sampled parent, so sampled too.
+    send("GET", "/api/v1/users/7", 200, "traceparent", TRACEPARENT);
+    for (String id : List.of("1", "42", "abc")) {
+      send("GET", "/api/v1/users/" + id, 200);
+    }
+    send("POST", "/api/v1/items", 201);
+    send("POST", "/api/v1/items", 201);
+    send("GET", "/api/v1/teapot", 418);
+    send("GET", "/api/v1/teapot", 418);
+    boomStart = stdout.size();
+    send("GET", "/api/v1/boom", 500);
+    boomEnd = stdout.size();
+    send("GET", "/api/v1/boom", 500);
+    send("GET", UNKNOWN_PATH, 404);
+    send("GET", UNKNOWN_PATH, 404);
+    send("GET", "/actuator/health", 200);
+    logErrorStart = stdout.size();
+    send("GET", "/api/v1/logerror", 200);
+    logErrorEnd = stdout.size();
+  }
+
+  @AfterAll
+  void stopApplication() {
+    try {
+      if (context != null) {
+        context.close();
+      }
+    } finally {
+      if (originalOut != null) {
+        System.setOut(originalOut);
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void everyRequestGetsTheStatusTheApplicationSet() {
+    assertEquals(
+        calls.stream().map(Call::expectation).toList(), calls.stream().map(Call::outcome).toList());
+  }
+
+  @Test
+  @Order(2)
+  void httpRequestsTotalCountsExactlyWhatWasSent() throws Exception {
+    Map<Map<String, String>, Double> expected = new LinkedHashMap<>();
+    for (Call call : calls) {
+      String endpoint =
+          call.expected() == 404
+              ? "NOT_FOUND"
+              : call.path().startsWith("/api/v1/users/") ? USERS_ROUTE : call.path();
+      expected.merge(series(call.method(), endpoint, call.expected()), 1.0, Double::sum);
+    }
+
+    // A request is counted once its response is written, so the last one may land a moment
+    // after the client has read it: scrape until the counts settle (counters only grow, so an
+    // excess never settles into a pass).
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    Map<Map<String, String>, Double> counted;
+    Map<Map<String, String>, Double> expectedNow;
+    while (true) {
+      expectedNow = new LinkedHashMap<>(expected);
+      if (scrapes > 0) {
+        expectedNow.put(series("GET", "/metrics", 200), (double) scrapes);
+      }
+      counted = new LinkedHashMap<>();
+      for (PrometheusText.Sample sample : scrape().samples("http_requests_total")) {
+        counted.put(sample.labels(), sample.value());
+      }
+      if (counted.equals(expectedNow) || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertEquals(expectedNow, counted, "http_requests_total by {method,endpoint,status}");
+  }
+
+  @Test
+  @Order(3)
+  void actuatorServesTheSameRegistryAndTheScrapeHasTheGuidesMeters() throws Exception {
+    HttpResponse<String> actuator = get("/actuator/prometheus", "text/plain; version=0.0.4");
+    assertEquals(200, actuator.statusCode(), actuator.body());
+    PrometheusText boot = PrometheusText.parse(actuator.body());
+    PrometheusText conea = scrape();
+    // One registry: every family Boot serves is in conea's later scrape (meters only appear, a
+    // first GC pause say, between the two), and the guide's meters are in both.
+    Set<String> missing = new TreeSet<>(boot.typedFamilies());
+    missing.removeAll(conea.typedFamilies());
+    assertEquals(Set.of(), missing, "families of /actuator/prometheus missing from /metrics");
+    for (String family : List.of("http_requests_total", "http_request_duration_seconds")) {
+      assertTrue(boot.typedFamilies().contains(family), family + " in /actuator/prometheus");
+    }
+    List<Double> buckets =
+        conea.samples("http_request_duration_seconds_bucket").stream()
+            .filter(sample -> USERS_ROUTE.equals(sample.labels().get("endpoint")))
+            .map(sample -> sample.labels().get("le"))
+            .map(le -> le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le))
+            .toList();
+    assertEquals(
+        List.of(
+            0.005,
+            0.01,
+            0.025,
+            0.05,
+            0.1,
+            0.25,
+            0.5,
+            1.0,
+            2.5,
+            5.0,
+            10.0,
+            Double.POSITIVE_INFINITY),
+        buckets,
+        "http_request_duration_seconds buckets of " + USERS_ROUTE);
+  }
+
+  @Test
+  @Order(4)
+  void aSampledRequestLeavesItsTraceIdAsExemplar() throws Exception {
+    HttpResponse<String> response =
+        get("/metrics", "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    scrapes++;
+    assertEquals(200, response.statusCode(), response.body());
+    List<String> withExemplar =
+        response
+            .body()
+            .lines()
+            .filter(line -> line.contains("trace_id=\"" + TRACE_ID + "\""))
+            .toList();
+    assertTrue(
+        withExemplar.stream()
+            .anyMatch(
+                line ->
+                    line.startsWith("http_request")
+                        && line.contains("endpoint=\"" + USERS_ROUTE + "\"")),
+        "no exemplar of trace " + TRACE_ID + " in the OpenMetrics scrape: " + withExemplar);
+  }
+
+  @Test
+  @Order(5)
+  void everyStdoutLineIsOneJsonObject() {
+    List<String> lines = stdout.lines(0, stdout.size());
+    assertFalse(lines.isEmpty(), "nothing was written to stdout");
+    List<String> problems = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      try {
+        JsonNode node = json.readTree(line);
+        if (node == null || !node.isObject()) {
+          problems.add("line " + (i + 1) + " is not a JSON object: " + abbreviate(line));
+        } else if (!SERVICE.equals(node.path("service").asText(null))
+            || !node.path("timestamp").asText("").matches("\\d{4}-.*T.*\\.\\d{3}Z")
+            || !node.has("level")
+            || !node.has("message")) {
+          problems.add("line " + (i + 1) + " is not in the guide's schema: " + abbreviate(line));
+        }
+      } catch (IOException e) {
+        problems.add("line " + (i + 1) + " is not JSON (" + e.getMessage() + "): " + line);
+      }
+    }
+    assertEquals(List.of(), problems, "stdout lines that are not one JSON object each");
+  }
+
+  @Test
+  @Order(6)
+  void startupLogsNoWarningOrError() throws IOException {
+    List<String> startup = stdout.lines(0, startupEnd);
+    List<String> warnings = new ArrayList<>();
+    boolean started = false;
+    for (String line : startup) {
+      JsonNode event = parseObject(line);
+      if (event == null) {
+        continue; // reported by everyStdoutLineIsOneJsonObject
+      }
+      String level = event.path("level").asText("").toLowerCase(Locale.ROOT);
+      if (level.equals("warn") || level.equals("error")) {
+        warnings.add(line);
+      }
+      started |= event.path("message").asText("").startsWith("Started HostApplication");
+    }
+    assertTrue(
+        started, "no 'Started HostApplication' line among " + startup.size() + " start-up lines");
+    assertEquals(List.of(), warnings, "warnings and errors logged during start-up");
+  }
+
+  @Test
+  @Order(7)
+  void loggedExceptionIsEncodedAsErrorObject() {
+    List<JsonNode> errors = new ArrayList<>();
+    List<String> lines = stdout.lines(logErrorStart, logErrorEnd);
+    for (String line : lines) {
+      JsonNode event = parseObject(line);
+      if (event != null && "error".equals(event.path("level").asText())) {
+        errors.add(event);
+      }
+    }
+    assertEquals(1, errors.size(), "error events logged by GET /api/v1/logerror: " + lines);
+    JsonNode event = errors.get(0);
+    assertEquals("failed", event.path("message").asText(null), event.toString());
+    JsonNode error = event.path("error");
+    assertTrue(error.isObject(), "no error object: " + event);
+    assertEquals(
+        "java.lang.IllegalArgumentException", error.path("type").asText(null), event.toString());
+    assertEquals("bad input", error.path("message").asText(null), event.toString());
+    String stackTrace = error.path("stack_trace").asText("");
+    assertTrue(
+        stackTrace.contains("java.lang.IllegalArgumentException: bad input")
+            && stackTrace.contains("com.example.starter.HostController.logError"),
+        "stack_trace: " + event);
+    // The tracing filter puts the request in the MDC while it is handled (README).
+    assertEquals("GET", event.path("method").asText(null), event.toString());
+    assertEquals("/api/v1/logerror", event.path("path").asText(null), event.toString());
+    assertTrue(event.path("trace_id").asText("").matches("[0-9a-f]{32}"), "trace_id: " + event);
+  }
+
+  @Test
+  @Order(8)
+  void unhandledExceptionIsLoggedAsOneErrorLine() {
+    // The container logs it: Tomcat at error with the exception itself, Jetty at warn with the
+    // ServletException that wraps it. Either way one JSON line whose error object holds it.
+    List<JsonNode> errors = new ArrayList<>();
+    List<String> lines = stdout.lines(boomStart, boomEnd);
+    for (String line : lines) {
+      JsonNode event = parseObject(line);
+      String level = event == null ? "" : event.path("level").asText();
+      if (level.equals("error") || level.equals("warn")) {
+        errors.add(event);
+      }
+    }
+    assertEquals(1, errors.size(), "error events logged by GET /api/v1/boom: " + lines);
+    JsonNode error = errors.get(0).path("error");
+    assertTrue(
+        Set.of("java.lang.IllegalStateException", "jakarta.servlet.ServletException")
+            .contains(error.path("type").asText("")),
+        errors.toString());
+    assertTrue(error.path("message").asText("").contains("boom"), errors.toString());
+    String stackTrace = error.path("stack_trace").asText("");
+    assertTrue(
+        stackTrace.contains("IllegalStateException: boom")
+            && stackTrace.contains("com.example.starter.HostController.boom"),
+        errors.toString());
+  }
+
+  @Test
+  @Order(9)
+  void jvmGcPausesAreRecordedOnceEach() throws Exception {
+    // Start from a quiet point: no collection whose notification is still on its way.
+    GcState before = quietGcState();
+    for (int i = 0; i < FORCED_GCS; i++) {
+      System.gc();
+    }
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    GcState after;
+    while (true) {
+      after = gcState();
+      long collections = after.collections() - before.collections();
+      if ((collections >= FORCED_GCS
+              && after.pausesCounted() - before.pausesCounted() >= collections)
+          || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    // Let any further (duplicate) recording of the same notifications land before comparing.
+    Thread.sleep(500);
+    after = quietGcState();
+    long collections = after.collections() - before.collections();
+    assertTrue(
+        collections >= FORCED_GCS,
+        "System.gc() did not collect " + FORCED_GCS + " times: " + before + " -> " + after);
+    assertEquals(
+        collections,
+        after.pausesCounted() - before.pausesCounted(),
+        "rise of sum(jvm_gc_pause_seconds_count) against the collections the JVM reports: "
+            + before
+            + " -> "
+            + after);
+  }
+
+  @Test
+  @Order(10)
+  void scrapeHasNoDuplicateSeries() throws Exception {
+    PrometheusText text = scrape();
+    Set<String> seen = new HashSet<>();
+    List<String> duplicates = new ArrayList<>();
+    for (PrometheusText.Sample sample : text.samples()) {
+      if (!seen.add(sample.series())) {
+        duplicates.add(sample.series());
+      }
+    }
+    Set<String> families = new HashSet<>();
+    for (String family : text.typedFamilies()) {
+      if (!families.add(family)) {
+        duplicates.add("# TYPE " + family);
+      }
+    }
+    assertEquals(List.of(), duplicates, "series exposed more than once");
+  }
+
+  @Test
+  @Order(11)
+  void oneOpenTelemetrySdkNamedAfterTheApplication() {
+    // conea's SDK, and no second one: Boot 3.5's own OpenTelemetry auto-configuration, which the
+    // SDK on the class path would otherwise trigger, backs off.
+    Map<String, io.opentelemetry.api.OpenTelemetry> sdks =
+        context.getBeansOfType(io.opentelemetry.api.OpenTelemetry.class);
+    assertEquals(1, sdks.size(), "OpenTelemetry beans: " + sdks.keySet());
+    String sdk = sdks.values().iterator().next().toString();
+    assertTrue(sdk.contains("service.name=\"" + SERVICE + "\""), sdk);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void send(String method, String path, int expected, String... headers)
+      throws InterruptedException {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path));
+    if (headers.length > 0) {
+      builder.headers(headers);
+    }
+    HttpRequest request =
+        builder
+            .timeout(WAIT)
+            .method(
+                method,
+                method.equals("POST")
+                    ? HttpRequest.BodyPublishers.ofString("{}")
+                    : HttpRequest.BodyPublishers.noBody())
+            .header("Content-Type", "application/json")
+            .build();
+    String received;
+    String body;
+    try {
+      HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+      received = String.valueOf(response.statusCode());
+      body = abbreviate(response.body());
+    } catch (IOException e) {
+      received = e.toString();
+      body = "";
+    }
+    calls.add(new Call(method, path, expected, received, body));
+  }
+
+  /** Scrapes conea's path, counting the scrapes: each is a request that the filter counts. */
+  private PrometheusText scrape() throws IOException, InterruptedException {
+    HttpResponse<String> response = get("/metrics", "text/plain; version=0.0.4; charset=utf-8");
+    scrapes++;
+    if (response.statusCode() != 200) {
+      fail("GET /metrics -> " + response.statusCode() + ": " + response.body());
+    }
+    return PrometheusText.parse(response.body());
+  }
+
+  private HttpResponse<String> get(String path, String accept)
+      throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(WAIT)
+            .header("Accept", accept)
+            .build();
+    return client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static Map<String, String> series(String method, String endpoint, int status) {
+    Map<String, String> labels = new TreeMap<>();
+    labels.put("method", method);
+    labels.put("endpoint", endpoint);
+    labels.put("status", String.valueOf(status));
+    return labels;
+  }
+
+  /** Collections the JVM reports, and the pauses in the scrape. */
+  private record GcState(long collections, double pausesCounted) {}
+
+  private GcState gcState() throws IOException, InterruptedException {
+    while (true) {
+      long collections = collections();
+      double pauses =
+          scrape().samples("jvm_gc_pause_seconds_count").stream()
+              .mapToDouble(PrometheusText.Sample::value)
+              .sum();
+      // A collection during the scrape would make the pair inconsistent.
+      if (collections() == collections) {
+        return new GcState(collections, pauses);
+      }
+    }
+  }
+
+  /** A state that stays the same for 200 ms (or the last one after 10 s). */
+  private GcState quietGcState() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    GcState state = gcState();
+    while (true) {
+      Thread.sleep(200);
+      GcState next = gcState();
+      if (next.equals(state) || System.nanoTime() > deadline) {
+        return next;
+      }
+      state = next;
+    }
+  }
+
+  /** Collections so far, concurrent cycles (which are not pauses) excluded. */
+  private static long collections() {
+    long total = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (!gc.getName().startsWith("G1 Concurrent") && gc.getCollectionCount() > 0) {
+        total += gc.getCollectionCount();
+      }
+    }
+    return total;
+  }
+
+  private JsonNode parseObject(String line) {
+    try {
+      JsonNode node = json.readTree(line);
+      return node != null && node.isObject() ? node : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static String abbreviate(String line) {
+    return line.length() <= 300 ? line : line.substring(0, 300) + "...";
+  }
+
+  /** Keeps a copy of everything written to stdout and passes it on. */
+  private static final class Capture extends OutputStream {
+    private final OutputStream out;
+    private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+
+    Capture(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public synchronized void write(int b) throws IOException {
+      copy.write(b);
+      out.write(b);
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) throws IOException {
+      copy.write(b, off, len);
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      out.flush();
+    }
+
+    synchronized int size() {
+      return copy.size();
+    }
+
+    /** The complete lines among the bytes in [from, to). */
+    synchronized List<String> lines(int from, int to) {
+      byte[] bytes = copy.toByteArray();
+      int end = to;
+      while (end > from && bytes[end - 1] != '\n') {
+        end--;
+      }
+      List<String> lines = new ArrayList<>();
+      int start = from;
+      for (int i = from; i < end; i++) {
+        if (bytes[i] == '\n') {
+          lines.add(new String(bytes, start, i - start, UTF_8));
+          start = i + 1;
+        }
+      }
+      return lines;
+    }
+  }
+}
