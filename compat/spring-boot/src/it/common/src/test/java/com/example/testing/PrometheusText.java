@@ -1,4 +1,4 @@
-package com.example.host;
+package com.example.testing;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -7,13 +7,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** A parser of the Prometheus text exposition format (version 0.0.4), strict about its syntax. */
-final class PrometheusText {
+public final class PrometheusText {
 
   /** One sample line: metric name, label set and value. */
-  record Sample(String name, Map<String, String> labels, double value) {
+  public record Sample(String name, Map<String, String> labels, double value) {
 
     /** The series this sample belongs to, as Prometheus would identify it. */
-    String series() {
+    public String series() {
       return name + labels;
     }
   }
@@ -26,7 +26,7 @@ final class PrometheusText {
     this.typedFamilies = typedFamilies;
   }
 
-  static PrometheusText parse(String text) {
+  public static PrometheusText parse(String text) {
     List<Sample> samples = new ArrayList<>();
     List<String> typedFamilies = new ArrayList<>();
     String[] lines = text.split("\n", -1);
@@ -54,16 +54,16 @@ final class PrometheusText {
         Collections.unmodifiableList(samples), Collections.unmodifiableList(typedFamilies));
   }
 
-  List<Sample> samples() {
+  public List<Sample> samples() {
     return samples;
   }
 
-  List<Sample> samples(String name) {
+  public List<Sample> samples(String name) {
     return samples.stream().filter(sample -> sample.name().equals(name)).toList();
   }
 
   /** The names given in {@code # TYPE} lines, in order, repeats included. */
-  List<String> typedFamilies() {
+  public List<String> typedFamilies() {
     return typedFamilies;
   }
 
