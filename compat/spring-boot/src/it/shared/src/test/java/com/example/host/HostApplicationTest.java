@@ -1,5 +1,8 @@
 package com.example.host;
 
+import static com.example.testing.HostProbes.abbreviate;
+import static com.example.testing.HostProbes.collections;
+import static com.example.testing.HostProbes.series;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,16 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.example.testing.HostProbes;
 import com.example.testing.PrometheusText;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +60,7 @@ class HostApplicationTest {
   private final List<Call> calls = new ArrayList<>();
 
   private PrintStream originalOut;
-  private Capture stdout;
+  private HostProbes.Capture stdout;
   private ConfigurableApplicationContext context;
   private HttpClient client;
   private String base;
@@ -89,7 +88,7 @@ class HostApplicationTest {
   void startApplicationAndSendRequests() throws Exception {
     // Everything the application writes to stdout from the very start, still shown as usual.
     originalOut = System.out;
-    stdout = new Capture(originalOut);
+    stdout = new HostProbes.Capture(originalOut);
     System.setOut(new PrintStream(stdout, true, UTF_8));
 
     SpringApplication application = new SpringApplication(HostApplication.class);
@@ -228,7 +227,7 @@ class HostApplicationTest {
     List<String> warnings = new ArrayList<>();
     boolean started = false;
     for (String line : startup) {
-      JsonNode event = parseObject(line);
+      JsonNode event = HostProbes.parseObject(json, line);
       if (event == null) {
         continue; // reported by everyStdoutLineIsOneJsonObject
       }
@@ -249,7 +248,7 @@ class HostApplicationTest {
     List<JsonNode> errors = new ArrayList<>();
     List<String> lines = stdout.lines(logErrorStart, logErrorEnd);
     for (String line : lines) {
-      JsonNode event = parseObject(line);
+      JsonNode event = HostProbes.parseObject(json, line);
       if (event != null && "error".equals(event.path("level").asText())) {
         errors.add(event);
       }
@@ -277,14 +276,14 @@ class HostApplicationTest {
   @Order(6)
   void jvmGcPausesAreRecordedOnceEach() throws Exception {
     // Start from a quiet point: no collection whose notification is still on its way.
-    GcState before = quietGcState();
+    HostProbes.GcState before = HostProbes.quietGcState(this::scrape, WAIT);
     for (int i = 0; i < FORCED_GCS; i++) {
       System.gc();
     }
     long deadline = System.nanoTime() + WAIT.toNanos();
-    GcState after;
+    HostProbes.GcState after;
     while (true) {
-      after = gcState();
+      after = HostProbes.gcState(this::scrape);
       long collections = after.collections() - before.collections();
       if ((collections >= FORCED_GCS
               && after.pausesCounted() - before.pausesCounted() >= collections)
@@ -295,7 +294,7 @@ class HostApplicationTest {
     }
     // Let any further (duplicate) recording of the same notifications land before comparing.
     Thread.sleep(500);
-    after = quietGcState();
+    after = HostProbes.quietGcState(this::scrape, WAIT);
     long collections = after.collections() - before.collections();
     assertTrue(
         collections >= FORCED_GCS,
@@ -367,117 +366,5 @@ class HostApplicationTest {
       fail("GET /actuator/prometheus -> " + response.statusCode() + ": " + response.body());
     }
     return PrometheusText.parse(response.body());
-  }
-
-  private static Map<String, String> series(String method, String endpoint, int status) {
-    Map<String, String> labels = new TreeMap<>();
-    labels.put("method", method);
-    labels.put("endpoint", endpoint);
-    labels.put("status", String.valueOf(status));
-    return labels;
-  }
-
-  /** Collections the JVM reports, and the pauses in the scrape. */
-  private record GcState(long collections, double pausesCounted) {}
-
-  private GcState gcState() throws IOException, InterruptedException {
-    while (true) {
-      long collections = collections();
-      double pauses =
-          scrape().samples("jvm_gc_pause_seconds_count").stream()
-              .mapToDouble(PrometheusText.Sample::value)
-              .sum();
-      // A collection during the scrape would make the pair inconsistent.
-      if (collections() == collections) {
-        return new GcState(collections, pauses);
-      }
-    }
-  }
-
-  /** A state that stays the same for 200 ms (or the last one after 10 s). */
-  private GcState quietGcState() throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    GcState state = gcState();
-    while (true) {
-      Thread.sleep(200);
-      GcState next = gcState();
-      if (next.equals(state) || System.nanoTime() > deadline) {
-        return next;
-      }
-      state = next;
-    }
-  }
-
-  /** Collections so far, concurrent cycles (which are not pauses) excluded. */
-  private static long collections() {
-    long total = 0;
-    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      if (!gc.getName().startsWith("G1 Concurrent") && gc.getCollectionCount() > 0) {
-        total += gc.getCollectionCount();
-      }
-    }
-    return total;
-  }
-
-  private JsonNode parseObject(String line) {
-    try {
-      JsonNode node = json.readTree(line);
-      return node != null && node.isObject() ? node : null;
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
-  private static String abbreviate(String line) {
-    return line.length() <= 300 ? line : line.substring(0, 300) + "...";
-  }
-
-  /** Keeps a copy of everything written to stdout and passes it on. */
-  private static final class Capture extends OutputStream {
-    private final OutputStream out;
-    private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
-
-    Capture(OutputStream out) {
-      this.out = out;
-    }
-
-    @Override
-    public synchronized void write(int b) throws IOException {
-      copy.write(b);
-      out.write(b);
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) throws IOException {
-      copy.write(b, off, len);
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void flush() throws IOException {
-      out.flush();
-    }
-
-    synchronized int size() {
-      return copy.size();
-    }
-
-    /** The complete lines among the bytes in [from, to). */
-    synchronized List<String> lines(int from, int to) {
-      byte[] bytes = copy.toByteArray();
-      int end = to;
-      while (end > from && bytes[end - 1] != '\n') {
-        end--;
-      }
-      List<String> lines = new ArrayList<>();
-      int start = from;
-      for (int i = from; i < end; i++) {
-        if (bytes[i] == '\n') {
-          lines.add(new String(bytes, start, i - start, UTF_8));
-          start = i + 1;
-        }
-      }
-      return lines;
-    }
   }
 }
