@@ -1,11 +1,13 @@
 package io.conea.tracing;
 
+import io.conea.metrics.internal.LoggedErrors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The optional access log: one line per request on {@value HttpServerTracing#ACCESS_LOGGER_NAME}.
+ * The request lines on {@value HttpServerTracing#ACCESS_LOGGER_NAME}: the optional access log, one
+ * line per request, and the error line of a request that ended with an exception.
  */
 final class AccessLog {
 
@@ -29,6 +31,37 @@ final class AccessLog {
       }
     } catch (RuntimeException | LinkageError e) {
       failures.report("writing the access log", e);
+    }
+  }
+
+  /**
+   * Writes the line of a request that ended with an exception, at error level, with method, path,
+   * status, duration_ms and the exception, and notes the exception as logged on this thread (see
+   * {@link LoggedErrors}).
+   */
+  static void writeError(
+      TracedRequest request, int status, long durationNanos, Throwable error, Failures failures) {
+    try {
+      if (logger.isErrorEnabled()) {
+        long durationMs = TimeUnit.NANOSECONDS.toMillis(durationNanos);
+        logger
+            .atError()
+            .addKeyValue("method", request.method)
+            .addKeyValue("path", request.path)
+            .addKeyValue("status", status)
+            .addKeyValue("duration_ms", durationMs)
+            .setCause(error)
+            .log(
+                "{} {} {} {}ms: unhandled {}",
+                request.method,
+                request.path,
+                status,
+                durationMs,
+                error.getClass().getName());
+        LoggedErrors.note(error);
+      }
+    } catch (RuntimeException | LinkageError e) {
+      failures.report("writing the error line", e);
     }
   }
 }

@@ -109,6 +109,7 @@ public final class HttpServerTracing {
   private final String userIdHeader;
   private final String organizationIdHeader;
   private final boolean accessLog;
+  private final boolean errorLog;
   private final boolean samplerReadsAttributes;
   private final String[] untracedPaths;
   private final int maxPendingRequestsPerConnection;
@@ -126,6 +127,7 @@ public final class HttpServerTracing {
     this.userIdHeader = builder.userIdHeader;
     this.organizationIdHeader = builder.organizationIdHeader;
     this.accessLog = builder.accessLog;
+    this.errorLog = builder.errorLog;
     this.samplerReadsAttributes = builder.samplerReadsAttributes;
     this.untracedPaths = builder.untracedPaths;
     this.maxPendingRequestsPerConnection = builder.maxPendingRequestsPerConnection;
@@ -348,13 +350,18 @@ public final class HttpServerTracing {
   void finish(TracedRequest request, long durationNanos) {
     int status = request.status();
     String route = request.route;
-    try (Scope scope = request.makeCurrentToEnd(accessLog)) {
+    Throwable error = errorLog ? request.error : null;
+    try (Scope scope = request.makeCurrentToEnd(accessLog || error != null)) {
       try {
         httpMetrics.record(request.method, route, request.path, status, durationNanos);
       } catch (RuntimeException | LinkageError e) {
         failures.report("recording HTTP metrics", e);
       }
-      if (accessLog) {
+      // A failed request's error line is its one line: the access line would count it twice in
+      // the guide's 5xx query.
+      if (error != null) {
+        AccessLog.writeError(request, status, durationNanos, error, failures);
+      } else if (accessLog) {
         AccessLog.write(request, status, durationNanos, failures);
       }
     }
@@ -413,6 +420,7 @@ public final class HttpServerTracing {
     private String userIdHeader = "X-User-Id";
     private String organizationIdHeader = "X-Organization-Id";
     private boolean accessLog;
+    private boolean errorLog;
     private int maxPendingRequestsPerConnection = 64;
     private boolean samplerReadsAttributes = true;
     private String[] untracedPaths = new String[0];
@@ -460,6 +468,20 @@ public final class HttpServerTracing {
      */
     public Builder accessLog(boolean accessLog) {
       this.accessLog = accessLog;
+      return this;
+    }
+
+    /**
+     * Writes one line at error level on the logger {@value #ACCESS_LOGGER_NAME} for a request that
+     * ends with an exception (one thrown through the servlet filter, say), inside the request's
+     * scope: trace_id, span_id, method, path, status, duration_ms and the exception (default
+     * false). With the access log on, it replaces that request's access line, so that every request
+     * has one line. Containers that log the same exception again once it has left the filter
+     * (Tomcat, Jetty) do so outside the request's scope; conea-spring-boot-starter drops that
+     * second report.
+     */
+    public Builder errorLog(boolean errorLog) {
+      this.errorLog = errorLog;
       return this;
     }
 

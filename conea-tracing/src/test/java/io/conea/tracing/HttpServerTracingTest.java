@@ -740,6 +740,63 @@ class HttpServerTracingTest {
   }
 
   @Test
+  void errorLogWritesOneErrorLineInsideTheRequestInPlaceOfItsAccessLine() {
+    Logger access = (Logger) LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    access.addAppender(appender);
+    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      IllegalStateException boom = new IllegalStateException("boom");
+      TracedRequest quiet = tracing.start(FakeRequest.get("/api/v1/users/1"), FakeRequest.ACCESSOR);
+      quiet.end(500, boom, null);
+      assertThat(appender.list).isEmpty(); // off by default
+      assertThat(io.conea.metrics.internal.LoggedErrors.alreadyLogged(boom)).isFalse();
+
+      HttpServerTracing logging =
+          HttpServerTracing.builder(telemetry.api(), telemetry.metrics)
+              .accessLog(true)
+              .errorLog(true)
+              .build();
+      TracedRequest failed =
+          logging.start(FakeRequest.get("/api/v1/users/2"), FakeRequest.ACCESSOR);
+      failed.end(500, boom, null);
+      TracedRequest served =
+          logging.start(FakeRequest.get("/api/v1/users/3"), FakeRequest.ACCESSOR);
+      served.end(200, null, null);
+
+      // One line per request: the failed one's is its error line, the other its access line.
+      assertThat(appender.list).hasSize(2);
+      ILoggingEvent error = appender.list.get(0);
+      assertThat(error.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR);
+      Map<String, Object> keyValues =
+          error.getKeyValuePairs().stream().collect(Collectors.toMap(kv -> kv.key, kv -> kv.value));
+      assertThat(keyValues)
+          .containsEntry("method", "GET")
+          .containsEntry("path", "/api/v1/users/2")
+          .containsEntry("status", 500);
+      assertThat(keyValues.get("duration_ms")).isInstanceOf(Long.class);
+      assertThat(error.getThrowableProxy().getMessage()).isEqualTo("boom");
+      // Written inside the request's scope, though ended outside it.
+      assertThat(error.getMDCPropertyMap())
+          .containsEntry("trace_id", failed.span().getSpanContext().getTraceId())
+          .containsEntry("span_id", failed.span().getSpanContext().getSpanId());
+      assertThat(appender.list.get(1).getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+      // Noted, so that a container's later report of the same exception can be dropped.
+      assertThat(io.conea.metrics.internal.LoggedErrors.alreadyLogged(boom)).isTrue();
+      assertThat(
+              io.conea.metrics.internal.LoggedErrors.alreadyLogged(new RuntimeException("x", boom)))
+          .isTrue();
+      assertThat(
+              io.conea.metrics.internal.LoggedErrors.alreadyLogged(new IllegalStateException("x")))
+          .isFalse();
+    } finally {
+      access.detachAppender(appender);
+      access.setLevel(null);
+    }
+  }
+
+  @Test
   void failingAccessorResolverAndRegistryNeverReachTheCaller() {
     HttpServerRequestAccessor<FakeRequest> broken =
         new HttpServerRequestAccessor<>() {

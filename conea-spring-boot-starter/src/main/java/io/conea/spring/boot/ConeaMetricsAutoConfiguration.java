@@ -3,6 +3,7 @@ package io.conea.spring.boot;
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.PrometheusMetrics;
 import io.conea.metrics.servlet.MetricsServlet;
+import io.conea.spring.boot.webflux.ScrapeRoute;
 import io.conea.tracing.OpenTelemetryExemplars;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.tracer.common.SpanContext;
@@ -16,6 +17,9 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
 
 /**
  * The guide's meters on Spring Boot's {@link PrometheusMeterRegistry} when Actuator made one, else
@@ -86,13 +90,32 @@ public class ConeaMetricsAutoConfiguration {
     }
   }
 
+  /** The scrape at {@code conea.metrics.path}, in WebFlux applications. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+  @ConditionalOnClass({RouterFunction.class, Mono.class})
+  @ConditionalOnProperty(
+      prefix = "conea.metrics",
+      name = "scrape-enabled",
+      havingValue = "true",
+      matchIfMissing = true)
+  static class ScrapeRouteConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(name = "coneaMetricsRoute")
+    public RouterFunction<ServerResponse> coneaMetricsRoute(
+        PrometheusMetrics prometheus, ConeaProperties properties) {
+      return ScrapeRoute.of(properties.getMetrics().getPath(), prometheus);
+    }
+  }
+
   /** The scrape at {@code conea.metrics.path}, in servlet applications. */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
   @ConditionalOnClass({jakarta.servlet.Servlet.class, ServletRegistrationBean.class})
   @ConditionalOnProperty(
       prefix = "conea.metrics",
-      name = "servlet-enabled",
+      name = "scrape-enabled",
       havingValue = "true",
       matchIfMissing = true)
   static class ScrapeServletConfiguration {

@@ -40,13 +40,13 @@ public class ConeaProperties {
     private boolean enabled = true;
 
     /**
-     * Path of the Prometheus scrape that conea serves (servlet applications), beside Actuator's
-     * /actuator/prometheus.
+     * Path of the Prometheus scrape that conea serves (servlet and WebFlux applications), beside
+     * Actuator's /actuator/prometheus.
      */
     private String path = "/metrics";
 
-    /** Whether to serve the scrape at conea.metrics.path. */
-    private boolean servletEnabled = true;
+    /** Whether to serve the scrape at conea.metrics.path (a servlet, or a WebFlux route). */
+    private boolean scrapeEnabled = true;
 
     /**
      * Route templates that always get an endpoint value of their own, before the cap on distinct
@@ -73,12 +73,12 @@ public class ConeaProperties {
       this.path = path;
     }
 
-    public boolean isServletEnabled() {
-      return servletEnabled;
+    public boolean isScrapeEnabled() {
+      return scrapeEnabled;
     }
 
-    public void setServletEnabled(boolean servletEnabled) {
-      this.servletEnabled = servletEnabled;
+    public void setScrapeEnabled(boolean scrapeEnabled) {
+      this.scrapeEnabled = scrapeEnabled;
     }
 
     public List<String> getRoutes() {
@@ -98,10 +98,10 @@ public class ConeaProperties {
     }
   }
 
-  /** SERVER spans and the servlet filter. */
+  /** SERVER spans and the servlet or WebFlux filter. */
   public static class Tracing {
 
-    /** Whether to trace and count HTTP requests with conea's servlet filter. */
+    /** Whether to trace and count HTTP requests with conea's servlet or WebFlux filter. */
     private boolean enabled = true;
 
     /**
@@ -155,6 +155,13 @@ public class ConeaProperties {
     /** Whether to write one access-log line per request (logger io.conea.access). */
     private boolean accessLog = false;
 
+    /**
+     * Whether a request that ends with an unhandled exception writes one error line inside its
+     * scope (trace_id, span_id, method, path, status, duration_ms, error; logger io.conea.access),
+     * in place of the container's report of the same exception, which lacks them.
+     */
+    private boolean errorLog = true;
+
     public boolean isJson() {
       return json;
     }
@@ -169,6 +176,14 @@ public class ConeaProperties {
 
     public void setAccessLog(boolean accessLog) {
       this.accessLog = accessLog;
+    }
+
+    public boolean isErrorLog() {
+      return errorLog;
+    }
+
+    public void setErrorLog(boolean errorLog) {
+      this.errorLog = errorLog;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.conea.spring.boot;
 
 import io.conea.metrics.ConeaMetrics;
+import io.conea.spring.boot.webflux.ConeaWebFilter;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.servlet.ConeaTracingFilter;
 import io.opentelemetry.api.OpenTelemetry;
@@ -20,11 +21,13 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.util.ClassUtils;
+import org.springframework.web.server.WebFilter;
+import reactor.core.publisher.Mono;
 
 /**
  * conea's HTTP instrumentation ({@link HttpServerTracing}) on the application's {@link
  * OpenTelemetry} (conea's SDK or the application's own) and the guide's meters, and its servlet
- * filter in front of every request.
+ * filter or WebFlux filter in front of every request.
  */
 @AutoConfiguration(
     after = {ConeaMetricsAutoConfiguration.class, ConeaTracingSdkAutoConfiguration.class},
@@ -63,6 +66,7 @@ public class ConeaTracingAutoConfiguration {
     return builder
         .untracedPaths(untracedPaths(properties).toArray(new String[0]))
         .accessLog(properties.getLogging().isAccessLog())
+        .errorLog(properties.getLogging().isErrorLog())
         .build();
   }
 
@@ -89,6 +93,39 @@ public class ConeaTracingAutoConfiguration {
       registration.setDispatcherTypes(DispatcherType.REQUEST);
       registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
       return registration;
+    }
+  }
+
+  /** The filter of Spring WebFlux applications, first in the chain. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+  @ConditionalOnClass({WebFilter.class, Mono.class})
+  static class WebFluxFilterConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    public ConeaWebFilter coneaWebFilter(HttpServerTracing http) {
+      return ConeaWebFilter.create(http);
+    }
+  }
+
+  /**
+   * Drops the container's second report of an exception that conea logged as the request's error
+   * line, when Logback is the logging system.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "ch.qos.logback.classic.LoggerContext")
+  @ConditionalOnProperty(
+      prefix = "conea.logging",
+      name = "error-log",
+      havingValue = "true",
+      matchIfMissing = true)
+  static class ContainerErrorFilterConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    ContainerErrorFilter coneaContainerErrorFilter() {
+      return new ContainerErrorFilter();
     }
   }
 

@@ -9,6 +9,7 @@ import io.conea.ai.AiUsage;
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.PrometheusMetrics;
 import io.conea.metrics.servlet.MetricsServlet;
+import io.conea.spring.boot.webflux.ConeaWebFilter;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.OpenTelemetryExemplars;
 import io.conea.tracing.sdk.ConeaTracing;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -60,6 +62,11 @@ class ConeaAutoConfigurationTest {
 
   private final ApplicationContextRunner runner =
       new ApplicationContextRunner()
+          .withConfiguration(CONEA)
+          .withPropertyValues(NO_EXPORT, "spring.application.name=conea-api");
+
+  private final ReactiveWebApplicationContextRunner reactive =
+      new ReactiveWebApplicationContextRunner()
           .withConfiguration(CONEA)
           .withPropertyValues(NO_EXPORT, "spring.application.name=conea-api");
 
@@ -183,7 +190,7 @@ class ConeaAutoConfigurationTest {
         });
     web.withPropertyValues("conea.metrics.path=/prometheus")
         .run(context -> assertThat(servletMappings(context)).containsExactly("/prometheus"));
-    web.withPropertyValues("conea.metrics.servlet-enabled=false")
+    web.withPropertyValues("conea.metrics.scrape-enabled=false")
         .run(
             context ->
                 assertThat(context)
@@ -327,6 +334,87 @@ class ConeaAutoConfigurationTest {
             assertThat(context)
                 .hasSingleBean(HttpServerTracing.class)
                 .doesNotHaveBean("coneaTracingFilter"));
+  }
+
+  @Test
+  void webFluxApplicationsGetTheWebFilterAndTheScrapeRoute() {
+    reactive.run(
+        context ->
+            assertThat(context)
+                .hasSingleBean(ConeaWebFilter.class)
+                .hasBean("coneaMetricsRoute")
+                .doesNotHaveBean("coneaTracingFilter")
+                .doesNotHaveBean("coneaMetricsServlet"));
+    reactive
+        .withPropertyValues("conea.metrics.scrape-enabled=false")
+        .run(context -> assertThat(context).doesNotHaveBean("coneaMetricsRoute"));
+    reactive
+        .withPropertyValues("conea.tracing.enabled=false")
+        .run(context -> assertThat(context).doesNotHaveBean(ConeaWebFilter.class));
+    web.run(context -> assertThat(context).doesNotHaveBean(ConeaWebFilter.class));
+    runner.run(
+        context ->
+            assertThat(context)
+                .doesNotHaveBean(ConeaWebFilter.class)
+                .doesNotHaveBean("coneaMetricsRoute"));
+  }
+
+  @Test
+  void theContainersSecondReportOfAnErrorIsDroppedWhileTheContextRuns() {
+    ch.qos.logback.classic.LoggerContext logback =
+        (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+    web.run(
+        context -> {
+          assertThat(context).hasSingleBean(ContainerErrorFilter.class);
+          assertThat(logback.getTurboFilterList())
+              .contains(context.getBean(ContainerErrorFilter.class));
+        });
+    assertThat(logback.getTurboFilterList()).noneMatch(ContainerErrorFilter.class::isInstance);
+    web.withPropertyValues("conea.logging.error-log=false")
+        .run(context -> assertThat(context).doesNotHaveBean(ContainerErrorFilter.class));
+    web.withClassLoader(new FilteredClassLoader(ch.qos.logback.classic.LoggerContext.class))
+        .run(context -> assertThat(context).doesNotHaveBean(ContainerErrorFilter.class));
+  }
+
+  @Test
+  void anUnhandledExceptionWritesOneErrorLineUnlessTurnedOff() {
+    assertThat(errorLines(web)).isOne();
+    assertThat(errorLines(web.withPropertyValues("conea.logging.error-log=false"))).isZero();
+  }
+
+  private static int errorLines(WebApplicationContextRunner runner) {
+    ch.qos.logback.classic.Logger access =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    try {
+      runner.run(
+          context -> {
+            ConeaTracingFilter filter =
+                (ConeaTracingFilter)
+                    context.getBean("coneaTracingFilter", FilterRegistrationBean.class).getFilter();
+            MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/v1/boom");
+            try {
+              filter.doFilter(
+                  request,
+                  new MockHttpServletResponse(),
+                  (req, res) -> {
+                    throw new IllegalStateException("boom");
+                  });
+            } catch (IllegalStateException expected) {
+              // rethrown unchanged, as the container must see it
+            }
+          });
+      return (int)
+          lines.list.stream()
+              .filter(line -> line.getLevel() == ch.qos.logback.classic.Level.ERROR)
+              .count();
+    } finally {
+      access.detachAppender(lines);
+    }
   }
 
   @Test

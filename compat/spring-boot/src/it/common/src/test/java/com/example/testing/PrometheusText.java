@@ -62,6 +62,15 @@ public final class PrometheusText {
     return samples.stream().filter(sample -> sample.name().equals(name)).toList();
   }
 
+  /** Returns the value of the sample with exactly these labels, or NaN when there is none. */
+  public double value(String name, Map<String, String> labels) {
+    return samples(name).stream()
+        .filter(sample -> sample.labels().equals(labels))
+        .mapToDouble(Sample::value)
+        .findFirst()
+        .orElse(Double.NaN);
+  }
+
   /** The names given in {@code # TYPE} lines, in order, repeats included. */
   public List<String> typedFamilies() {
     return typedFamilies;

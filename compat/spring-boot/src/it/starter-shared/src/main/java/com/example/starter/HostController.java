@@ -1,5 +1,6 @@
 package com.example.starter;
 
+import io.conea.ai.AiCalls;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,6 +9,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** The routes the test calls; each answers with a status the application chose. */
@@ -16,6 +18,27 @@ import org.springframework.web.bind.annotation.RestController;
 public class HostController {
 
   private static final Logger log = LoggerFactory.getLogger(HostController.class);
+
+  private final ChatModel chat;
+  private final AiCalls ai;
+
+  public HostController(ChatModel chat, AiCalls ai) {
+    this.chat = chat;
+    this.ai = ai;
+  }
+
+  /** An AI call: the answer carries the cost conea recorded for it, from the injected recorder. */
+  @PostMapping("/ai/chat")
+  public Map<String, Object> chat(
+      @RequestParam("provider") String provider,
+      @RequestParam("model") String model,
+      @RequestParam("prompt") String prompt) {
+    ChatModel.Reply reply = chat.complete(provider, model, prompt);
+    return Map.of(
+        "input_tokens", reply.inputTokens(),
+        "output_tokens", reply.outputTokens(),
+        "cost", ai.costUsd(model, reply).orElse(-1));
+  }
 
   @GetMapping("/users/{id}")
   public Map<String, String> user(@PathVariable("id") String id) {
