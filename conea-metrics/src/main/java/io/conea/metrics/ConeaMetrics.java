@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code user_activity_total}: {@link #recordUserActivity};
  *   <li>{@code tcp_connections{state="established"}}: {@link #connectionOpened}, {@link
  *       #connectionClosed};
+ *   <li>{@code conea_label_overflow_total{meter}}: recordings collapsed into a family's overflow
+ *       series past its cap on label combinations, registered on the first such recording (see
+ *       {@link Builder#maxLabelCombinations}).
  * </ul>
  *
  * <p>The registry is left as found: no {@code MeterFilter} is added to it, and Micrometer's JVM and
