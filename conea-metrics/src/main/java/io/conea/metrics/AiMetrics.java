@@ -71,12 +71,11 @@ public final class AiMetrics {
    */
   private final Object lock = new Object();
 
-  /**
-   * The (model, provider) pairs kept, not counting the overflow pair; at most {@link #maxPairs}.
-   */
+  /** The (model, provider) pairs kept, not counting the overflow pair. */
   private final AtomicInteger pairs = new AtomicInteger();
 
-  private final int maxPairs;
+  /** How many combinations each family keeps beside its overflow one. */
+  private final int maxKept;
 
   /** The (model, provider, error_type) combinations kept, not counting the overflow one. */
   private final AtomicInteger errorCombinations = new AtomicInteger();
@@ -99,7 +98,7 @@ public final class AiMetrics {
     this.errorTypes = new LabelCache<>(ERROR_TYPE, maxLabelValues, t -> t, problems);
     errorTypes.reserve(UNKNOWN_ERROR, UNKNOWN_ERROR);
     // One slot of each cap is the overflow series'.
-    this.maxPairs = maxLabelCombinations - 1;
+    this.maxKept = maxLabelCombinations - 1;
     String[] pairLabels = {MODEL, PROVIDER};
     String setting = "maxLabelCombinations";
     this.pairOverflows =
@@ -195,13 +194,13 @@ public final class AiMetrics {
       return overflowPair();
     }
     // Checked before the lock too, so that calls past the cap do not queue on it.
-    if (pairs.get() < maxPairs) {
+    if (pairs.get() < maxKept) {
       synchronized (lock) {
         ModelMeters known = provider.models.get(model);
         if (known != null) {
           return known;
         }
-        if (pairs.get() < maxPairs) {
+        if (pairs.get() < maxKept) {
           ModelMeters created = new ModelMeters(provider.name, model);
           provider.models.put(model, created);
           pairs.incrementAndGet();
@@ -244,13 +243,13 @@ public final class AiMetrics {
         && ConeaMetrics.OTHER.equals(meters.provider)) {
       return overflowErrors();
     }
-    if (errorCombinations.get() < maxPairs) {
+    if (errorCombinations.get() < maxKept) {
       synchronized (lock) {
         Counter known = meters.errors.get(errorType);
         if (known != null) {
           return known;
         }
-        if (errorCombinations.get() < maxPairs) {
+        if (errorCombinations.get() < maxKept) {
           Counter created = meters.newErrors(errorType);
           meters.errors.put(errorType, created);
           errorCombinations.incrementAndGet();
