@@ -48,7 +48,10 @@ import org.slf4j.MDC;
  * then. For a plain {@link CompletableFuture} the caller gets a future that completes identically
  * (same value, same exception instance) just after the call is recorded, and whose cancellation
  * cancels the original; any other stage is returned as is, and code chained on it may run before
- * the call is recorded.
+ * the call is recorded. The labels stay bounded whatever names the calls use: past the caps on
+ * values and on label combinations, calls are recorded with {@code model} and {@code provider}
+ * {@value ConeaMetrics#OTHER} and counted in {@code conea_label_overflow_total} (see {@link
+ * io.conea.metrics.AiMetrics}).
  *
  * <p>The tokens come, first found first: from {@link AiCall#usage} reported during the call; from
  * the result if it implements {@link AiUsage}; from an {@linkplain Builder#usageExtractor

@@ -2,6 +2,7 @@ package io.conea.ai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.conea.metrics.AiCallOutcome;
 import io.conea.metrics.ConeaMetrics;
@@ -600,6 +601,49 @@ class AiCallsTest {
         .containsExactlyInAnyOrder("m0", "m1", "_OTHER");
     assertThat(scraped.sum("ai_model_requests_total")).isEqualTo(6);
     assertThat(scraped.sum("ai_tokens_total")).isEqualTo(12);
+  }
+
+  @Test
+  void tenThousandCallsOverEveryModelProviderPairStayWithinTheCapOnCombinations() {
+    AiPricing pricing = AiPricing.builder().price("model-7", 1, 2).build();
+    AiCalls calls = AiCalls.builder(metrics).pricing(pricing).build();
+    long tokens = 0;
+    double cost = 0;
+    try (Warnings warnings = new Warnings(ConeaMetrics.class, AiCalls.class)) {
+      for (int m = 0; m < 100; m++) {
+        for (int p = 0; p < 100; p++) {
+          long in = 1 + p % 9;
+          long out = 1 + m % 4;
+          tokens += in + out;
+          cost += m == 7 ? in / 1000.0 + out * 2 / 1000.0 : 0;
+          calls.call("provider-" + p, "model-" + m, () -> AiUsage.of(in, out));
+        }
+      }
+
+      assertThat(warnings.messages())
+          .filteredOn(w -> w.contains("reached its cap of 500 label combinations"))
+          .hasSize(4);
+    }
+
+    Scraped scraped = Scraped.of(prometheus);
+    for (String name :
+        List.of(
+            "ai_model_requests_total",
+            "ai_tokens_total",
+            "ai_cost_usd_total",
+            "ai_processing_duration_seconds_count")) {
+      assertThat(
+              scraped.named(name).stream()
+                  .map(s -> s.labels().get("model") + "/" + s.labels().get("provider"))
+                  .distinct())
+          .as(name)
+          .hasSize(ConeaMetrics.DEFAULT_MAX_LABEL_COMBINATIONS);
+    }
+    assertThat(scraped.sum("ai_model_requests_total")).isEqualTo(10_000);
+    assertThat(scraped.sum("ai_tokens_total")).isEqualTo(tokens);
+    assertThat(scraped.sum("ai_cost_usd_total")).isCloseTo(cost, within(1e-9));
+    assertThat(scraped.value("conea_label_overflow_total", "meter", "ai_model_requests_total"))
+        .isEqualTo(10_000 - 499);
   }
 
   @Test

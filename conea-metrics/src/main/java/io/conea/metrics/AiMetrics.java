@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +30,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ai_cost_usd_total{model,provider}}, the cost in US dollars.
  * </ul>
  *
- * <p>{@code model} and {@code provider} come from user data, so each is capped at {@code
- * maxLabelValues} distinct values; the rest, and null or blank values, are recorded as {@value
- * ConeaMetrics#OTHER} with one warning; {@code error_type} is capped the same way. Every meter name
- * has the same label keys in every series. Obtain an instance from {@link ConeaMetrics#ai()}.
+ * <p>{@code model}, {@code provider} and {@code error_type} come from user data, so each is capped
+ * at {@code maxLabelValues} distinct values; the rest, and null or blank values, are recorded as
+ * {@value ConeaMetrics#OTHER} with one warning. As their combinations could still multiply, each
+ * family also keeps at most {@code maxLabelCombinations} of them ({@code (model, provider)}, and
+ * {@code (model, provider, error_type)} for the errors), its overflow series included: a call with
+ * a new combination past the cap is recorded with every one of these labels {@value
+ * ConeaMetrics#OTHER} and {@code status} and {@code type} as they are, so every sum stays exact,
+ * and is counted in {@code conea_label_overflow_total{meter}}, one series per family, with one
+ * warning per family (see {@link ConeaMetrics.Builder#maxLabelCombinations}). Every meter name has
+ * the same label keys in every series. Obtain an instance from {@link ConeaMetrics#ai()}.
  */
 public final class AiMetrics {
 
@@ -58,7 +65,31 @@ public final class AiMetrics {
   private final LabelCache<String> models;
   private final LabelCache<String> errorTypes;
 
-  AiMetrics(Registrations registrations, Duration[] buckets, int maxLabelValues) {
+  /**
+   * New pairs and new error combinations are created under this lock, so that the counts below
+   * never pass their caps; known ones are found without it.
+   */
+  private final Object lock = new Object();
+
+  /** The (model, provider) pairs kept, not counting the overflow pair. */
+  private final AtomicInteger pairs = new AtomicInteger();
+
+  /** How many combinations each family keeps beside its overflow one. */
+  private final int maxKept;
+
+  /** The (model, provider, error_type) combinations kept, not counting the overflow one. */
+  private final AtomicInteger errorCombinations = new AtomicInteger();
+
+  private final LabelOverflow[] pairOverflows;
+  private final LabelOverflow errorOverflow;
+  private volatile @Nullable ModelMeters overflowPair;
+  private volatile @Nullable Counter overflowErrors;
+
+  AiMetrics(
+      Registrations registrations,
+      Duration[] buckets,
+      int maxLabelValues,
+      int maxLabelCombinations) {
     this.registrations = registrations;
     this.buckets = buckets;
     Problems problems = registrations.problems();
@@ -66,6 +97,32 @@ public final class AiMetrics {
     this.models = new LabelCache<>(MODEL, maxLabelValues, m -> m, problems);
     this.errorTypes = new LabelCache<>(ERROR_TYPE, maxLabelValues, t -> t, problems);
     errorTypes.reserve(UNKNOWN_ERROR, UNKNOWN_ERROR);
+    // One slot of each cap is the overflow series'.
+    this.maxKept = maxLabelCombinations - 1;
+    String[] pairLabels = {MODEL, PROVIDER};
+    String setting = "maxLabelCombinations";
+    this.pairOverflows =
+        new LabelOverflow[] {
+          new LabelOverflow(
+              registrations, "ai_model_requests_total", pairLabels, maxLabelCombinations, setting),
+          new LabelOverflow(
+              registrations, "ai_tokens_total", pairLabels, maxLabelCombinations, setting),
+          new LabelOverflow(
+              registrations, "ai_cost_usd_total", pairLabels, maxLabelCombinations, setting),
+          new LabelOverflow(
+              registrations,
+              "ai_processing_duration_seconds",
+              pairLabels,
+              maxLabelCombinations,
+              setting)
+        };
+    this.errorOverflow =
+        new LabelOverflow(
+            registrations,
+            "ai_model_errors_total",
+            new String[] {MODEL, PROVIDER, ERROR_TYPE},
+            maxLabelCombinations,
+            setting);
   }
 
   /**
@@ -73,7 +130,8 @@ public final class AiMetrics {
    * failed, in {@code ai_model_errors_total} by its error type; adds its duration, tokens and cost.
    * Never throws, whatever the outcome holds: negative token counts, durations and costs, and a
    * non-finite cost, are reported once and not added; a blank or over-long error type, and new ones
-   * past the cap, are recorded as {@value ConeaMetrics#OTHER}.
+   * past the cap, are recorded as {@value ConeaMetrics#OTHER}; a new label combination past the
+   * family's cap is recorded in its overflow series and counted (see above).
    *
    * @throws NullPointerException if {@code outcome} is null
    */
@@ -90,7 +148,7 @@ public final class AiMetrics {
         meters.success.increment();
       } else {
         meters.error.increment();
-        meters.errors(errorTypes.get(errorType)).increment();
+        errors(meters, errorTypes.get(errorType)).increment();
       }
       if (durationNanos < 0) {
         invalid("AI duration", durationNanos);
@@ -127,7 +185,95 @@ public final class AiMetrics {
     }
     String value = models.get(model);
     ModelMeters meters = p.models.get(value);
-    return meters != null ? meters : p.models.computeIfAbsent(value, v -> new ModelMeters(p, v));
+    return meters != null ? meters : newPair(p, value);
+  }
+
+  /** The meters of a pair seen for the first time, or of the overflow pair past the cap. */
+  private ModelMeters newPair(Provider provider, String model) {
+    if (ConeaMetrics.OTHER.equals(model) && ConeaMetrics.OTHER.equals(provider.name)) {
+      return overflowPair();
+    }
+    // Checked before the lock too, so that calls past the cap do not queue on it.
+    if (pairs.get() < maxKept) {
+      synchronized (lock) {
+        ModelMeters known = provider.models.get(model);
+        if (known != null) {
+          return known;
+        }
+        if (pairs.get() < maxKept) {
+          ModelMeters created = new ModelMeters(provider.name, model);
+          provider.models.put(model, created);
+          pairs.incrementAndGet();
+          return created;
+        }
+      }
+    }
+    for (LabelOverflow overflow : pairOverflows) {
+      overflow.collapsed(model, provider.name, null);
+    }
+    return overflowPair();
+  }
+
+  /** The meters of {@code (_OTHER, _OTHER)}, which are not counted against the cap. */
+  private ModelMeters overflowPair() {
+    ModelMeters known = overflowPair;
+    if (known != null) {
+      return known;
+    }
+    synchronized (lock) {
+      if (overflowPair == null) {
+        Provider other = providers.get(ConeaMetrics.OTHER);
+        overflowPair =
+            other.models.computeIfAbsent(
+                ConeaMetrics.OTHER, m -> new ModelMeters(ConeaMetrics.OTHER, m));
+      }
+      return overflowPair;
+    }
+  }
+
+  private Counter errors(ModelMeters meters, String errorType) {
+    Counter known = meters.errors.get(errorType);
+    return known != null ? known : newErrors(meters, errorType);
+  }
+
+  /** The counter of an error combination seen for the first time, or the overflow one. */
+  private Counter newErrors(ModelMeters meters, String errorType) {
+    if (ConeaMetrics.OTHER.equals(errorType)
+        && ConeaMetrics.OTHER.equals(meters.model)
+        && ConeaMetrics.OTHER.equals(meters.provider)) {
+      return overflowErrors();
+    }
+    if (errorCombinations.get() < maxKept) {
+      synchronized (lock) {
+        Counter known = meters.errors.get(errorType);
+        if (known != null) {
+          return known;
+        }
+        if (errorCombinations.get() < maxKept) {
+          Counter created = meters.newErrors(errorType);
+          meters.errors.put(errorType, created);
+          errorCombinations.incrementAndGet();
+          return created;
+        }
+      }
+    }
+    errorOverflow.collapsed(meters.model, meters.provider, errorType);
+    return overflowErrors();
+  }
+
+  /** The counter of {@code (_OTHER, _OTHER, _OTHER)}, which is not counted against the cap. */
+  private Counter overflowErrors() {
+    Counter known = overflowErrors;
+    if (known != null) {
+      return known;
+    }
+    ModelMeters pair = overflowPair();
+    synchronized (lock) {
+      if (overflowErrors == null) {
+        overflowErrors = pair.errors.computeIfAbsent(ConeaMetrics.OTHER, t -> pair.newErrors(t));
+      }
+      return overflowErrors;
+    }
   }
 
   /** {@code what} is a constant and the problem's key, so a repeated problem does not allocate. */
@@ -155,6 +301,8 @@ public final class AiMetrics {
   /** All meters of one (provider, model), registered together so that absent means zero. */
   private final class ModelMeters {
 
+    final String model;
+    final String provider;
     final Tags tags;
     final Counter success;
     final Counter error;
@@ -163,11 +311,13 @@ public final class AiMetrics {
     final Counter cost;
     final Timer duration;
 
-    /** By error type; bounded because the error types themselves are. */
+    /** By error type; new ones are added under the lock, within the cap on combinations. */
     final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
 
-    ModelMeters(Provider provider, String model) {
-      tags = Tags.of(MODEL, model, PROVIDER, provider.name);
+    ModelMeters(String provider, String model) {
+      this.model = model;
+      this.provider = provider;
+      tags = Tags.of(MODEL, model, PROVIDER, provider);
       String requests = "Total AI model requests";
       success =
           registrations.counter(REQUESTS, requests, null, tags.and(ConeaMetrics.STATUS, "success"));
@@ -180,18 +330,12 @@ public final class AiMetrics {
       duration = registrations.timer(DURATION, "AI model processing latency", buckets, tags);
     }
 
-    Counter errors(String errorType) {
-      Counter known = errors.get(errorType);
-      return known != null
-          ? known
-          : errors.computeIfAbsent(
-              errorType,
-              t ->
-                  registrations.counter(
-                      ERRORS,
-                      "Total failed AI model requests, by kind of error",
-                      null,
-                      tags.and(ERROR_TYPE, t)));
+    Counter newErrors(String errorType) {
+      return registrations.counter(
+          ERRORS,
+          "Total failed AI model requests, by kind of error",
+          null,
+          tags.and(ERROR_TYPE, errorType));
     }
   }
 }

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code user_activity_total}: {@link #recordUserActivity};
  *   <li>{@code tcp_connections{state="established"}}: {@link #connectionOpened}, {@link
  *       #connectionClosed};
+ *   <li>{@code conea_label_overflow_total{meter}}: recordings collapsed into a family's overflow
+ *       series past its cap on label combinations, registered on the first such recording (see
+ *       {@link Builder#maxLabelCombinations}).
  * </ul>
  *
  * <p>The registry is left as found: no {@code MeterFilter} is added to it, and Micrometer's JVM and
@@ -79,6 +82,9 @@ public final class ConeaMetrics implements AutoCloseable {
   /** Default of {@link Builder#maxLabelValues}. */
   public static final int DEFAULT_MAX_LABEL_VALUES = 100;
 
+  /** Default of {@link Builder#maxLabelCombinations}. */
+  public static final int DEFAULT_MAX_LABEL_COMBINATIONS = 500;
+
   static final String JOBS = "data.processing.jobs";
   static final String USER_ACTIVITY = "user.activity";
   static final String CONNECTIONS = "tcp.connections";
@@ -119,6 +125,7 @@ public final class ConeaMetrics implements AutoCloseable {
       MeterRegistry registry,
       int maxEndpoints,
       int maxLabelValues,
+      int maxLabelCombinations,
       Duration[] httpBuckets,
       Duration[] aiBuckets,
       boolean bindJvmMetrics,
@@ -126,9 +133,20 @@ public final class ConeaMetrics implements AutoCloseable {
     this.registry = registry;
     this.registrations = new Registrations(registry, new Problems());
     this.http = new HttpServerMetrics(registrations, httpBuckets, maxEndpoints, routes);
-    this.ai = new AiMetrics(registrations, aiBuckets, maxLabelValues);
+    this.ai = new AiMetrics(registrations, aiBuckets, maxLabelValues, maxLabelCombinations);
+    // job_type is the family's only user-data label: its cap is the cap on combinations, the
+    // _OTHER series included.
+    int maxJobTypes = Math.min(maxLabelValues, maxLabelCombinations - 1);
+    LabelOverflow jobsOverflow =
+        new LabelOverflow(
+            registrations,
+            "data_processing_jobs_total",
+            new String[] {JOB_TYPE},
+            maxJobTypes + 1,
+            maxLabelValues < maxLabelCombinations ? "maxLabelValues" : "maxLabelCombinations");
     this.jobs =
-        new LabelCache<>(JOB_TYPE, maxLabelValues, JobCounters::new, registrations.problems());
+        new LabelCache<>(
+            JOB_TYPE, maxJobTypes, JobCounters::new, registrations.problems(), jobsOverflow);
     this.userActivity =
         registrations.counter(USER_ACTIVITY, "Total user activity events", null, Tags.empty());
     AtomicLong shared;
@@ -151,7 +169,9 @@ public final class ConeaMetrics implements AutoCloseable {
 
   /**
    * Returns metrics with the defaults: the guide's buckets, {@value #DEFAULT_MAX_ENDPOINTS}
-   * endpoints, {@value #DEFAULT_MAX_LABEL_VALUES} values per user-data label, no JVM meters bound.
+   * endpoints, {@value #DEFAULT_MAX_LABEL_VALUES} values per user-data label, {@value
+   * #DEFAULT_MAX_LABEL_COMBINATIONS} label combinations per meter family fed by user data, no JVM
+   * meters bound.
    */
   public static ConeaMetrics create(MeterRegistry registry) {
     return builder(registry).build();
@@ -174,8 +194,10 @@ public final class ConeaMetrics implements AutoCloseable {
 
   /**
    * Counts one finished data processing job in {@code data_processing_jobs_total{job_type,status}},
-   * status {@code success} or {@code failure}. Never throws; job types past the cap, and null or
-   * blank ones, are recorded as {@value #OTHER}.
+   * status {@code success} or {@code failure}. Never throws; null or blank job types are recorded
+   * as {@value #OTHER}, and so are new ones past the cap (the smaller of {@link
+   * Builder#maxLabelValues} and one less than {@link Builder#maxLabelCombinations}), counted in
+   * {@code conea_label_overflow_total{meter="data_processing_jobs_total"}} with one warning.
    */
   public void recordJob(@Nullable String jobType, boolean success) {
     try {
@@ -259,6 +281,7 @@ public final class ConeaMetrics implements AutoCloseable {
     private final MeterRegistry registry;
     private int maxEndpoints = DEFAULT_MAX_ENDPOINTS;
     private int maxLabelValues = DEFAULT_MAX_LABEL_VALUES;
+    private int maxLabelCombinations = DEFAULT_MAX_LABEL_COMBINATIONS;
     private Duration[] durationBuckets = toDurations(HTTP_BUCKETS);
     private Duration[] aiDurationBuckets = toDurations(AI_BUCKETS);
     private boolean bindJvmMetrics;
@@ -281,11 +304,30 @@ public final class ConeaMetrics implements AutoCloseable {
 
     /**
      * Sets how many distinct values each label fed by user data ({@code job_type}, {@code model},
-     * {@code provider}) keeps before new ones are recorded as {@value ConeaMetrics#OTHER}. Default
-     * {@value ConeaMetrics#DEFAULT_MAX_LABEL_VALUES}.
+     * {@code provider}, {@code error_type}) keeps before new ones are recorded as {@value
+     * ConeaMetrics#OTHER}. Default {@value ConeaMetrics#DEFAULT_MAX_LABEL_VALUES}. The number of
+     * series is bounded by {@link #maxLabelCombinations}, whatever the values' combinations.
      */
     public Builder maxLabelValues(int maxLabelValues) {
       this.maxLabelValues = positive(maxLabelValues, "maxLabelValues");
+      return this;
+    }
+
+    /**
+     * Sets how many distinct combinations of user-data label values each meter family fed by user
+     * data keeps, its overflow series included: {@code (model, provider)} in each of {@code
+     * ai_model_requests_total}, {@code ai_tokens_total}, {@code ai_cost_usd_total} and {@code
+     * ai_processing_duration_seconds}; {@code (model, provider, error_type)} in {@code
+     * ai_model_errors_total}; {@code job_type} in {@code data_processing_jobs_total}. Past it, each
+     * new combination is recorded in the family's one overflow series, whose user-data labels are
+     * all {@value ConeaMetrics#OTHER} and whose other labels ({@code status}, {@code type}) are
+     * kept, so sums stay exact; every such recording is counted in {@code
+     * conea_label_overflow_total{meter}} (the family's name as scraped) and the first one is logged
+     * as one warning per family. The per-label cap ({@link #maxLabelValues}) still applies. Default
+     * {@value ConeaMetrics#DEFAULT_MAX_LABEL_COMBINATIONS}; 1 keeps only the overflow series.
+     */
+    public Builder maxLabelCombinations(int maxLabelCombinations) {
+      this.maxLabelCombinations = positive(maxLabelCombinations, "maxLabelCombinations");
       return this;
     }
 
@@ -348,6 +390,7 @@ public final class ConeaMetrics implements AutoCloseable {
           registry,
           maxEndpoints,
           maxLabelValues,
+          maxLabelCombinations,
           durationBuckets,
           aiDurationBuckets,
           bindJvmMetrics,

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * is admitted while fewer than {@code maxValues} have been; after that, and for values that are
  * null, blank or longer than {@link #MAX_VALUE_LENGTH}, the shared entry for {@value
  * ConeaMetrics#OTHER} is returned and one warning is logged, so the series count stays bounded and
- * no recording is lost.
+ * no recording is lost. When the label is the only user-data label of its meter family, a {@link
+ * LabelOverflow} makes the cap the family's cap on label combinations: it counts what passes the
+ * cap and gives the one warning.
  */
 final class LabelCache<V> {
 
@@ -31,12 +33,23 @@ final class LabelCache<V> {
   private final int maxValues;
   private final Function<String, V> factory;
   private final Problems problems;
+  private final @Nullable LabelOverflow overflow;
   // Built once: the overflow path runs on every request past the cap and must not allocate.
   private final String invalidKey;
   private final String overflowKey;
 
   LabelCache(String label, int maxValues, Function<String, V> factory, Problems problems) {
+    this(label, maxValues, factory, problems, null);
+  }
+
+  LabelCache(
+      String label,
+      int maxValues,
+      Function<String, V> factory,
+      Problems problems,
+      @Nullable LabelOverflow overflow) {
     this.label = label;
+    this.overflow = overflow;
     this.maxValues = maxValues;
     this.factory = factory;
     this.problems = problems;
@@ -98,7 +111,9 @@ final class LabelCache<V> {
   }
 
   private V overflow(String value) {
-    if (problems.firstTime(overflowKey)) {
+    if (overflow != null) {
+      overflow.collapsed(value, null, null);
+    } else if (problems.firstTime(overflowKey)) {
       logger.warn(
           "More than {} distinct {} values: \"{}\" and every later new value are recorded as {}."
               + " Raise the cap or fix the source of the values.",

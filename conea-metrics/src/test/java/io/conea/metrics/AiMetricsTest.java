@@ -3,8 +3,15 @@ package io.conea.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -173,6 +180,249 @@ class AiMetricsTest {
                 "status",
                 "success"))
         .isEqualTo(2);
+  }
+
+  @Test
+  void tenThousandCallsOverEveryModelProviderPairStayWithinTheCapOnCombinations() {
+    AiMetrics ai = builder().build().ai();
+    int cap = ConeaMetrics.DEFAULT_MAX_LABEL_COMBINATIONS;
+    long inputTokens = 0;
+    long outputTokens = 0;
+    int failures = 0;
+    try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
+      for (int m = 0; m < 100; m++) {
+        for (int p = 0; p < 100; p++) {
+          long in = 1 + (m * 100 + p) % 7;
+          long out = 1 + (m * 100 + p) % 5;
+          inputTokens += in;
+          outputTokens += out;
+          String provider = "provider-" + p;
+          String model = "model-" + m;
+          if ((m + p) % 10 == 0) {
+            failures++;
+            ai.record(AiCallOutcome.failure(provider, model, "E" + m % 3, SECOND, in, out, 0.001));
+          } else {
+            ai.record(AiCallOutcome.success(provider, model, SECOND, in, out, 0.001));
+          }
+        }
+      }
+
+      assertThat(log.warnings())
+          .hasSize(4)
+          .allSatisfy(w -> assertThat(w).contains("reached its cap of 500 label combinations"));
+      for (String family :
+          List.of(
+              "ai_model_requests_total",
+              "ai_tokens_total",
+              "ai_cost_usd_total",
+              "ai_processing_duration_seconds")) {
+        assertThat(log.warnings()).filteredOn(w -> w.startsWith(family + " ")).hasSize(1);
+      }
+    }
+
+    Samples samples = Samples.scrape(prometheus);
+    for (String name :
+        List.of(
+            "ai_model_requests_total",
+            "ai_tokens_total",
+            "ai_cost_usd_total",
+            "ai_processing_duration_seconds_bucket",
+            "ai_processing_duration_seconds_count",
+            "ai_processing_duration_seconds_sum",
+            "ai_processing_duration_seconds_max")) {
+      assertThat(pairs(samples, name)).as(name).hasSize(cap).contains("_OTHER/_OTHER");
+    }
+    assertThat(samples.named("ai_model_requests_total")).hasSizeLessThanOrEqualTo(2 * cap);
+    assertThat(samples.named("ai_tokens_total")).hasSize(2 * cap);
+    assertThat(samples.named("ai_cost_usd_total")).hasSize(cap);
+    assertThat(samples.named("ai_model_errors_total")).hasSizeLessThanOrEqualTo(cap);
+    // Per pair: 2 requests, 2 tokens, 1 cost, 12 buckets, count, sum and max; 200,000 uncapped.
+    assertThat(samples.all()).filteredOn(x -> x.name().startsWith("ai_")).hasSize(20 * cap + 53);
+
+    assertThat(samples.sum("ai_model_requests_total")).isEqualTo(10_000);
+    assertThat(samples.sum("ai_processing_duration_seconds_count")).isEqualTo(10_000);
+    assertThat(samples.sum("ai_model_errors_total")).isEqualTo(failures);
+    assertThat(sumWhere(samples, "ai_tokens_total", "type", "input")).isEqualTo(inputTokens);
+    assertThat(sumWhere(samples, "ai_tokens_total", "type", "output")).isEqualTo(outputTokens);
+    assertThat(samples.sum("ai_cost_usd_total")).isCloseTo(10, within(1e-9));
+
+    int collapsed = 10_000 - (cap - 1);
+    assertThat(
+            sumWhere(samples, "ai_model_requests_total", "model", "_OTHER", "provider", "_OTHER"))
+        .isEqualTo(collapsed);
+    for (String family :
+        List.of(
+            "ai_model_requests_total",
+            "ai_tokens_total",
+            "ai_cost_usd_total",
+            "ai_processing_duration_seconds")) {
+      assertThat(samples.value("conea_label_overflow_total", "meter", family))
+          .as(family)
+          .isEqualTo(collapsed);
+    }
+    assertThat(samples.labelValues("conea_label_overflow_total", "meter"))
+        .doesNotContain("ai_model_errors_total");
+  }
+
+  @Test
+  void pastTheCapNewCombinationsShareOneOverflowSeriesKeepingStatusAndType() {
+    AiMetrics ai = builder().maxLabelCombinations(3).build().ai();
+    try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
+      ai.record(AiCallOutcome.success("p1", "m1", SECOND, 10, 1, 0));
+      ai.record(AiCallOutcome.success("p1", "m2", SECOND, 10, 1, 0));
+      ai.record(AiCallOutcome.success("p2", "m1", SECOND, 20, 2, 0)); // collapsed
+      ai.record(AiCallOutcome.failure("p3", "m3", "Timeout", SECOND, 40, 4, 0)); // collapsed
+      ai.record(AiCallOutcome.success(null, null, SECOND, 100, 10, 0)); // _OTHER: not counted
+      ai.record(AiCallOutcome.success("p1", "m1", SECOND, 10, 1, 0));
+      ai.record(AiCallOutcome.failure("p1", "m1", "A", SECOND, 0, 0, 0));
+      ai.record(AiCallOutcome.failure("p1", "m1", "B", SECOND, 0, 0, 0));
+      ai.record(AiCallOutcome.failure("p1", "m2", "A", SECOND, 0, 0, 0)); // error collapsed
+      ai.record(AiCallOutcome.failure("p1", "m1", "A", SECOND, 0, 0, 0));
+
+      // Besides one each for the null provider and model:
+      assertThat(log.warnings()).filteredOn(w -> w.contains("reached its cap")).hasSize(5);
+      assertThat(log.warnings())
+          .filteredOn(w -> w.startsWith("ai_model_requests_total "))
+          .singleElement()
+          .satisfies(
+              w ->
+                  assertThat(w)
+                      .contains(
+                          "reached its cap of 3 label combinations of model, provider",
+                          "model=\"m1\", provider=\"p2\"",
+                          "recorded as model=\"_OTHER\", provider=\"_OTHER\"",
+                          "conea_label_overflow_total{meter=\"ai_model_requests_total\"}",
+                          "Raise maxLabelCombinations"));
+      assertThat(log.warnings())
+          .filteredOn(w -> w.startsWith("ai_model_errors_total "))
+          .singleElement()
+          .satisfies(
+              w ->
+                  assertThat(w)
+                      .contains(
+                          "of model, provider, error_type",
+                          "model=\"m1\", provider=\"p1\", error_type=\"B\""));
+    }
+
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(pairs(samples, "ai_model_requests_total"))
+        .containsExactlyInAnyOrder("m1/p1", "m2/p1", "_OTHER/_OTHER");
+    assertThat(
+            samples.value(
+                "ai_model_requests_total",
+                "model",
+                "_OTHER",
+                "provider",
+                "_OTHER",
+                "status",
+                "success"))
+        .isEqualTo(2);
+    assertThat(
+            samples.value(
+                "ai_model_requests_total",
+                "model",
+                "_OTHER",
+                "provider",
+                "_OTHER",
+                "status",
+                "error"))
+        .isEqualTo(1);
+    assertThat(
+            samples.value(
+                "ai_tokens_total", "model", "_OTHER", "provider", "_OTHER", "type", "input"))
+        .isEqualTo(160);
+    assertThat(
+            samples.value(
+                "ai_tokens_total", "model", "_OTHER", "provider", "_OTHER", "type", "output"))
+        .isEqualTo(16);
+    assertThat(samples.sum("ai_model_requests_total")).isEqualTo(10);
+    assertThat(samples.sum("ai_tokens_total")).isEqualTo(209);
+    assertThat(samples.value("conea_label_overflow_total", "meter", "ai_tokens_total"))
+        .isEqualTo(2);
+
+    // (_OTHER, _OTHER, Timeout) and (m1, p1, A) took the two slots; B and (m2, p1, A) came past.
+    assertThat(samples.named("ai_model_errors_total"))
+        .extracting(
+            s ->
+                s.labels().get("model")
+                    + "/"
+                    + s.labels().get("provider")
+                    + "/"
+                    + s.labels().get("error_type")
+                    + "="
+                    + (long) s.value())
+        .containsExactlyInAnyOrder(
+            "_OTHER/_OTHER/Timeout=1", "m1/p1/A=2", "_OTHER/_OTHER/_OTHER=2");
+    assertThat(samples.value("conea_label_overflow_total", "meter", "ai_model_errors_total"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void theCapOnCombinationsHoldsAndSumsStayExactUnderConcurrentRecording() throws Exception {
+    AiMetrics ai = builder().maxLabelCombinations(50).build().ai();
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int offset = t * 37;
+        done.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  for (int i = 0; i < 10_000; i++) {
+                    int n = (i + offset) % 10_000;
+                    ai.record(
+                        AiCallOutcome.success(
+                            "provider-" + n % 100, "model-" + n / 100, SECOND, 2, 1, 0));
+                  }
+                  return null;
+                }));
+      }
+      start.countDown();
+      for (Future<?> f : done) {
+        f.get(1, TimeUnit.MINUTES);
+      }
+      assertThat(log.warnings()).hasSize(4);
+    } finally {
+      pool.shutdownNow();
+    }
+
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(pairs(samples, "ai_model_requests_total")).hasSize(50);
+    assertThat(samples.sum("ai_model_requests_total")).isEqualTo(40_000);
+    assertThat(samples.sum("ai_tokens_total")).isEqualTo(120_000);
+    assertThat(samples.value("conea_label_overflow_total", "meter", "ai_model_requests_total"))
+        .isEqualTo(
+            samples.value(
+                "ai_model_requests_total",
+                "model",
+                "_OTHER",
+                "provider",
+                "_OTHER",
+                "status",
+                "success"));
+  }
+
+  /** The distinct {@code model/provider} pairs among the samples of {@code name}. */
+  private static Set<String> pairs(Samples samples, String name) {
+    Set<String> pairs = new HashSet<>();
+    for (Samples.Sample sample : samples.named(name)) {
+      pairs.add(sample.labels().get("model") + "/" + sample.labels().get("provider"));
+    }
+    return pairs;
+  }
+
+  /** The sum over the samples of {@code name} that have these labels, and maybe others. */
+  private static double sumWhere(Samples samples, String name, String... keysAndValues) {
+    double sum = 0;
+    for (Samples.Sample sample : samples.named(name)) {
+      if (sample.labels().entrySet().containsAll(Samples.labels(keysAndValues).entrySet())) {
+        sum += sample.value();
+      }
+    }
+    return sum;
   }
 
   @Test

@@ -120,13 +120,64 @@ class ConeaMetricsTest {
       metrics.recordJob("  ", true);
 
       assertThat(log.warnings()).hasSize(2);
-      assertThat(log.warnings().get(0)).contains("More than 2 distinct job_type values");
+      assertThat(log.warnings().get(0))
+          .contains(
+              "data_processing_jobs_total reached its cap of 3 label combinations of job_type",
+              "job_type=\"job-2\"",
+              "conea_label_overflow_total{meter=\"data_processing_jobs_total\"}",
+              "Raise maxLabelValues");
       assertThat(log.warnings().get(1)).contains("null, blank or over-long");
     }
     Samples samples = Samples.scrape(prometheus);
     assertThat(samples.labelValues("data_processing_jobs_total", "job_type"))
         .containsExactlyInAnyOrder("job-0", "job-1", "_OTHER");
     assertThat(samples.sum("data_processing_jobs_total")).isEqualTo(52);
+    // The invalid values are not overflow: only the 48 job types past the cap are counted.
+    assertThat(samples.value("conea_label_overflow_total", "meter", "data_processing_jobs_total"))
+        .isEqualTo(48);
+  }
+
+  @Test
+  void jobTypesAreBoundedByTheCapOnLabelCombinationsWithTheOverflowCounted() {
+    ConeaMetrics metrics =
+        ConeaMetrics.builder(prometheus.registry()).maxLabelCombinations(10).build();
+    try (LogCapture log = new LogCapture(ConeaMetrics.class)) {
+      for (int i = 0; i < 1_000; i++) {
+        metrics.recordJob("job-" + (i % 100), i % 4 != 0);
+      }
+
+      assertThat(log.warnings())
+          .singleElement()
+          .satisfies(
+              w ->
+                  assertThat(w)
+                      .contains(
+                          "data_processing_jobs_total reached its cap of 10 label combinations",
+                          "Raise maxLabelCombinations"));
+    }
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(samples.labelValues("data_processing_jobs_total", "job_type")).hasSize(10);
+    assertThat(samples.named("data_processing_jobs_total")).hasSize(20);
+    assertThat(samples.sum("data_processing_jobs_total")).isEqualTo(1_000);
+    assertThat(
+            samples.value("data_processing_jobs_total", "job_type", "_OTHER", "status", "success")
+                + samples.value(
+                    "data_processing_jobs_total", "job_type", "_OTHER", "status", "failure"))
+        .isEqualTo(910)
+        .isEqualTo(
+            samples.value("conea_label_overflow_total", "meter", "data_processing_jobs_total"));
+    assertThat(
+            samples.value("data_processing_jobs_total", "job_type", "_OTHER", "status", "failure"))
+        .isEqualTo(220); // i % 4 == 0 for 250 of the 1,000, 30 of them for kept job types
+  }
+
+  @Test
+  void noOverflowCounterUntilACapIsReached() {
+    ConeaMetrics metrics = metrics();
+    metrics.recordJob("etl", true);
+    metrics.ai().record(AiCallOutcome.failure("openai", "gpt-4", "Timeout", 1, 1, 1, 0));
+
+    assertThat(Samples.scrape(prometheus).names()).doesNotContain("conea_label_overflow_total");
   }
 
   @Test
@@ -453,6 +504,10 @@ class ConeaMetricsTest {
     expect(b -> b.maxEndpoints(0), registry, "maxEndpoints must be positive, but was 0");
     expect(b -> b.maxEndpoints(-3), registry, "maxEndpoints must be positive, but was -3");
     expect(b -> b.maxLabelValues(0), registry, "maxLabelValues must be positive, but was 0");
+    expect(
+        b -> b.maxLabelCombinations(0),
+        registry,
+        "maxLabelCombinations must be positive, but was 0");
     expect(b -> b.durationBuckets(), registry, "durationBuckets must not be empty");
     expect(
         b -> b.durationBuckets(0.1, 0.1),
