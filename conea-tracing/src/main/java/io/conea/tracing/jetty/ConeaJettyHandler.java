@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.conea.metrics.internal.Problems;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.TracedRequest;
+import java.nio.ByteBuffer;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
@@ -101,14 +102,16 @@ public final class ConeaJettyHandler extends Handler.Wrapper {
     if (!requestLog.active) {
       return super.handle(request, response, callback);
     }
-    Callback watched = callback;
+    Callback watchedCallback = callback;
+    Response watchedResponse = response;
     try {
       request.setAttribute(TracedRequest.TRANSPORT_OBSERVED_ATTRIBUTE, Boolean.TRUE);
-      watched = new Watched(request, callback);
+      watchedCallback = new Watched(request, callback);
+      watchedResponse = new WatchedResponse(request, response);
     } catch (RuntimeException | LinkageError e) {
       report("watching a request", e);
     }
-    return super.handle(request, response, watched);
+    return super.handle(request, watchedResponse, watchedCallback);
   }
 
   @Override
@@ -131,7 +134,7 @@ public final class ConeaJettyHandler extends Handler.Wrapper {
         failure);
   }
 
-  /** Notes a failed response on the request before Jetty completes (and logs) it. */
+  /** Notes a failed response, or write, on the request before Jetty completes (and logs) it. */
   private static final class Watched extends Callback.Nested {
     private final Request request;
 
@@ -148,6 +151,21 @@ public final class ConeaJettyHandler extends Handler.Wrapper {
         report("noting a failed response", e);
       }
       super.failed(failure);
+    }
+  }
+
+  /**
+   * Notes a failed write, which an application may swallow (a client that reset the connection
+   * while an asynchronous request was pending): Jetty then completes the request normally.
+   */
+  private static final class WatchedResponse extends Response.Wrapper {
+    WatchedResponse(Request request, Response response) {
+      super(request, response);
+    }
+
+    @Override
+    public void write(boolean last, @Nullable ByteBuffer content, Callback callback) {
+      super.write(last, content, new Watched(getRequest(), callback));
     }
   }
 
