@@ -268,6 +268,7 @@ class ConeaJettyHandlerTest {
 
   @Test
   void utf8UserIdsReachTheMdcDecodedAndLatin1OnesAsTheyCame() throws Exception {
+    double total = telemetry.totalRequests();
     String utf8 = "josé-日本-😀";
     String request = "GET /api/v1/users/8 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-User-Id: ";
     byte[] head = request.getBytes(ISO_8859_1);
@@ -291,6 +292,8 @@ class ConeaJettyHandlerTest {
       assertThat(statusLine(socket)).contains(" 200 ");
     }
     assertThat(userIds.get("/api/v1/users/9")).isEqualTo("José");
+    // Counted once the responses went out: waited for, so that no other test sees them arrive.
+    Await.until(() -> telemetry.totalRequests() >= total + 2);
   }
 
   private static void assertMidBodyCloseIs499(int port, boolean reset) throws Exception {
