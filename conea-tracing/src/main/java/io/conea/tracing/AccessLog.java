@@ -18,16 +18,21 @@ final class AccessLog {
 
   /** Writes the request's line at info level, with method, path, status and duration_ms. */
   static void write(TracedRequest request, int status, long durationNanos, Failures failures) {
+    write(request.method, request.path, status, durationNanos, failures);
+  }
+
+  /** Writes one request's line at info level, with method, path, status and duration_ms. */
+  static void write(String method, String path, int status, long durationNanos, Failures failures) {
     try {
       if (logger.isInfoEnabled()) {
         long durationMs = TimeUnit.NANOSECONDS.toMillis(durationNanos);
         logger
             .atInfo()
-            .addKeyValue("method", request.method)
-            .addKeyValue("path", request.path)
+            .addKeyValue("method", method)
+            .addKeyValue("path", path)
             .addKeyValue("status", status)
             .addKeyValue("duration_ms", durationMs)
-            .log("{} {} {} {}ms", request.method, request.path, status, durationMs);
+            .log("{} {} {} {}ms", method, path, status, durationMs);
       }
     } catch (RuntimeException | LinkageError e) {
       failures.report("writing the access log", e);

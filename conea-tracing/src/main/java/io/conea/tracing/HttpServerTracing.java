@@ -160,6 +160,36 @@ public final class HttpServerTracing {
     return start(request, accessor, false);
   }
 
+  /**
+   * Counts a request that the server answered without any adapter having started it: one it
+   * rejected before the application (a malformed request line or URI, over-long headers, a missing
+   * Host), or one that reached no instrumented application. Such a request is counted with the
+   * status the server sent, its method ({@code _OTHER} when not a standard one) and the endpoint
+   * {@code NOT_FOUND} for a 404, else {@code _OTHER}: it matched no route, and its path, often
+   * hostile, is not kept. It gets no span and no MDC values; the access log, when on, has its line.
+   * Never throws.
+   *
+   * @param method the request method as received, or null when unknown
+   * @param path the raw request path, for the access log only, or null when unknown
+   * @param status the status the server sent
+   * @param durationNanos the time from the request's first byte to its end, in nanoseconds
+   */
+  public void recordUnstarted(
+      @Nullable String method, @Nullable String path, int status, long durationNanos) {
+    String canonical = HttpMethods.canonical(method);
+    try {
+      // NOT_FOUND comes from a 404 without a route; anything else goes to the overflow value.
+      httpMetrics.record(
+          canonical, status == 404 ? null : ConeaMetrics.OTHER, null, status, durationNanos);
+    } catch (RuntimeException | LinkageError e) {
+      failures.report("recording HTTP metrics", e);
+    }
+    if (accessLog) {
+      String loggedPath = path == null || path.isEmpty() ? "/" : truncate(path, MAX_LENGTH);
+      AccessLog.write(canonical, loggedPath, status, durationNanos, failures);
+    }
+  }
+
   /** Counts an opened connection in {@code tcp_connections{state="established"}}; never throws. */
   public void connectionOpened() {
     try {
@@ -299,7 +329,10 @@ public final class HttpServerTracing {
       R request, HttpServerRequestAccessor<R> accessor, String name) {
     try {
       String value = accessor.get(request, name);
-      return value == null || value.isEmpty() ? null : truncate(value, MAX_ID_LENGTH);
+      // Up to four UTF-8 bytes per character: enough bytes for the bound in characters.
+      return value == null || value.isEmpty()
+          ? null
+          : truncate(HttpValues.utf8(value, 4 * MAX_ID_LENGTH), MAX_ID_LENGTH);
     } catch (RuntimeException | LinkageError e) {
       failures.report("reading header " + name, e);
       return null;

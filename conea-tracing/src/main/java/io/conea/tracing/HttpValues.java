@@ -1,5 +1,12 @@
 package io.conea.tracing;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /** Normalises, bounds and redacts values read from requests; returns its input when it can. */
@@ -43,6 +50,55 @@ final class HttpValues {
       default:
         return null;
     }
+  }
+
+  /**
+   * Returns a header value that the transport decoded byte for byte as ISO-8859-1 (servlet
+   * containers and Netty both do) decoded as UTF-8 instead, when its bytes are valid UTF-8; else
+   * the value as it is. Only the first {@code maxBytes} characters are looked at, so that the work
+   * is bounded whatever the header's length; a multi-byte sequence cut at that bound is dropped.
+   */
+  static @Nullable String utf8(@Nullable String value, int maxBytes) {
+    if (value == null) {
+      return null;
+    }
+    int length = Math.min(value.length(), maxBytes);
+    boolean ascii = true;
+    for (int i = 0; i < length; i++) {
+      char c = value.charAt(i);
+      if (c > 0xff) {
+        // Not bytes held as characters: the transport decoded the value already.
+        return value;
+      }
+      if (c >= 0x80) {
+        ascii = false;
+      }
+    }
+    if (ascii) {
+      return value;
+    }
+    byte[] bytes = new byte[length];
+    for (int i = 0; i < length; i++) {
+      bytes[i] = (byte) value.charAt(i);
+    }
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(length);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    try {
+      // A value cut at the bound may end inside a sequence: that one is left over, not an error.
+      CoderResult result = decoder.decode(in, out, length == value.length());
+      if (result.isError()) {
+        result.throwException();
+      }
+    } catch (CharacterCodingException e) {
+      return value;
+    }
+    out.flip();
+    return out.toString();
   }
 
   static boolean isSensitiveParameter(String query, int start, int end) {

@@ -48,6 +48,35 @@ public final class TracedRequest {
   /** The exception that ended the request, written by the end that wins, before finishing. */
   @Nullable Throwable error;
 
+  /**
+   * The request attribute with which a transport-level observer (conea's Jetty handler) tells the
+   * adapter that it will report the request's completion through {@link #transportCompleted}: the
+   * adapter then calls {@link #deferEndToTransport()}, so that the request is counted with what the
+   * client received once the response is written or failed.
+   */
+  public static final String TRANSPORT_OBSERVED_ATTRIBUTE = "io.conea.tracing.transportObserved";
+
+  private static final AtomicIntegerFieldUpdater<TracedRequest> ARRIVING =
+      AtomicIntegerFieldUpdater.newUpdater(TracedRequest.class, "arrived");
+
+  /** 0 unless deferred; then {@link #DEFERRED} and a bit for each party that arrived. */
+  private volatile int arrived;
+
+  private static final int DEFERRED = 1;
+  private static final int ADAPTER = 2;
+  private static final int TRANSPORT = 4;
+
+  // The adapter's end while deferred, written before it arrives.
+  private int adapterStatus;
+  private @Nullable Throwable adapterError;
+  private @Nullable String adapterRoute;
+  private boolean adapterAborted;
+
+  // The transport's completion while deferred, written before it arrives.
+  private int transportStatus;
+  private boolean transportFailed;
+  private boolean transportInputShutdown;
+
   /** The status noted when headers went out, for an end that has no status of its own. */
   private volatile int responseStatus;
 
@@ -168,8 +197,93 @@ public final class TracedRequest {
   }
 
   /**
+   * Makes the adapter's end wait for {@link #transportCompleted}: the request ends when both have
+   * been called, in either order. Call it before any end, and only when a transport-level observer
+   * announced itself with {@link #TRANSPORT_OBSERVED_ATTRIBUTE}.
+   */
+  public void deferEndToTransport() {
+    ARRIVING.compareAndSet(this, 0, DEFERRED);
+  }
+
+  /**
+   * Reports, from a transport-level observer, how the response went out; the request ends here if
+   * the adapter ended it already, else when it does. Without {@link #deferEndToTransport()} it does
+   * nothing.
+   *
+   * @param statusSent the status of the response the server wrote, or 0 when none
+   * @param failed whether writing the response failed (the client reset the connection)
+   * @param inputShutdown whether the client had closed its side of the connection
+   */
+  public void transportCompleted(int statusSent, boolean failed, boolean inputShutdown) {
+    if (arrived == 0) {
+      return;
+    }
+    if ((arrived & TRANSPORT) != 0) {
+      return;
+    }
+    transportStatus = statusSent;
+    transportFailed = failed;
+    transportInputShutdown = inputShutdown;
+    arrive(TRANSPORT);
+  }
+
+  /**
+   * Ends a request whose handling stopped because the client went away: reading the request body
+   * met its end (a close mid-body) or writing the response failed (a reset). It is counted {@value
+   * #CLIENT_CLOSED_REQUEST}; with a transport-level observer, the status the server sent instead
+   * when the client was in fact still there (a malformed body that the server answered 400).
+   */
+  public void endAborted(@Nullable Throwable error) {
+    if (arrived != 0) {
+      adapterArrived(CLIENT_CLOSED_REQUEST, error, null, true);
+      return;
+    }
+    endConnectionClosed();
+  }
+
+  private boolean adapterArrived(
+      int status, @Nullable Throwable error, @Nullable String frameworkRoute, boolean aborted) {
+    if ((arrived & ADAPTER) != 0) {
+      // The adapter ends a request once; a second end changes nothing, as without deferral.
+      return true;
+    }
+    adapterStatus = status;
+    adapterError = error;
+    adapterRoute = frameworkRoute;
+    adapterAborted = aborted;
+    arrive(ADAPTER);
+    return true;
+  }
+
+  /** Sets the party's bit; the second party to arrive ends the request, on its own thread. */
+  private void arrive(int party) {
+    int before = ARRIVING.getAndAccumulate(this, party, (a, b) -> a | b);
+    if ((before & party) == 0
+        && ((before | party) & (ADAPTER | TRANSPORT)) == (ADAPTER | TRANSPORT)) {
+      endDeferred();
+    }
+  }
+
+  private void endDeferred() {
+    boolean clientGone = transportFailed || (adapterAborted && transportInputShutdown);
+    if (clientGone) {
+      endConnectionClosed();
+      return;
+    }
+    int sent = transportStatus;
+    if (ENDING.compareAndSet(this, 0, ENDED)) {
+      boolean valid = sent >= 100 && sent <= 599;
+      int status = valid ? sent : adapterAborted ? CLIENT_CLOSED_REQUEST : adapterStatus;
+      // An abort the client survived (a malformed body the server answered) is no error of ours.
+      finish(status, STATUS_SENT, adapterAborted ? null : adapterError, adapterRoute);
+    }
+  }
+
+  /**
    * Ends the request with the response status: records the metrics while the span is current, then
-   * ends the span. Only the first end of a request counts; later calls do nothing.
+   * ends the span. Only the first end of a request counts; later calls do nothing. After {@link
+   * #deferEndToTransport()}, the request ends once the transport reported its completion too, with
+   * the status the server wrote.
    *
    * @param status the response status code
    * @param error the exception that ended the request, or null; it marks the span as an error
@@ -177,6 +291,9 @@ public final class TracedRequest {
    *     RouteResolver} knew none, or null
    */
   public void end(int status, @Nullable Throwable error, @Nullable String frameworkRoute) {
+    if (arrived != 0 && adapterArrived(status, error, frameworkRoute, false)) {
+      return;
+    }
     if (ENDING.compareAndSet(this, 0, ENDED)) {
       finish(status, STATUS_SENT, error, frameworkRoute);
     }

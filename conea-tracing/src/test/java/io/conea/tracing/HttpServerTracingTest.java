@@ -31,6 +31,7 @@ import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingResult;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -320,6 +321,26 @@ class HttpServerTracingTest {
     assertThat(span.getAttributes().get(AttributeKey.stringKey("server.address")))
         .isEqualTo("files.example.com");
     assertThat(span.getAttributes().toString()).doesNotContain("secret", "abc123", "AKIA%2F");
+  }
+
+  @Test
+  void identifierHeadersAreDecodedAsUtf8WhenValidThenBounded() {
+    // As Netty and servlet containers hand header bytes: one ISO-8859-1 character per byte.
+    String user = "josé-日本-😀";
+    String received =
+        new String(user.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    String longReceived =
+        new String("é".repeat(300).getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    FakeRequest request =
+        FakeRequest.get("/x")
+            .header("X-User-Id", received)
+            .header("X-Organization-Id", longReceived);
+    TracedRequest traced = tracing.start(request, FakeRequest.ACCESSOR);
+    try (Scope scope = traced.makeCurrent()) {
+      assertThat(MDC.get("user_id")).isEqualTo(user);
+      assertThat(MDC.get("organization_id")).isEqualTo("é".repeat(128));
+    }
+    traced.end(200, null, null);
   }
 
   @Test

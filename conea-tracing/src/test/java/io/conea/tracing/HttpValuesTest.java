@@ -2,9 +2,39 @@ package io.conea.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class HttpValuesTest {
+
+  /** A header value as servlet containers and Netty hand it: each byte one character. */
+  private static String asReceived(String value) {
+    return new String(value.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void headerBytesThatAreValidUtf8AreDecodedAsUtf8() {
+    assertThat(HttpValues.utf8(asReceived("josé-日本-😀"), 512)).isEqualTo("josé-日本-😀");
+  }
+
+  @Test
+  void asciiAndLatin1HeaderValuesAreKeptAsTheyCame() {
+    String ascii = "user-42";
+    assertThat(HttpValues.utf8(ascii, 512)).isSameAs(ascii);
+    String latin1 = "Jos\u00e9";
+    assertThat(HttpValues.utf8(latin1, 512)).isSameAs(latin1);
+    // Already decoded by the transport: characters above 0xff are no bytes.
+    assertThat(HttpValues.utf8("日本", 512)).isEqualTo("日本");
+    assertThat(HttpValues.utf8(null, 512)).isNull();
+  }
+
+  @Test
+  void utf8DecodingLooksAtABoundedPrefixAndDropsASequenceCutThere() {
+    String received = asReceived("a".repeat(9) + "é" + "x".repeat(1000));
+    // 10 bytes: nine a's and the first byte of é, which is dropped.
+    assertThat(HttpValues.utf8(received, 10)).isEqualTo("a".repeat(9));
+    assertThat(HttpValues.utf8(received, 11)).isEqualTo("a".repeat(9) + "é");
+  }
 
   @Test
   void queryWithoutSensitiveParametersIsReturnedAsIs() {

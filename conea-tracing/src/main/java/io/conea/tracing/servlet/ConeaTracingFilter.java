@@ -19,6 +19,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -41,11 +42,16 @@ import org.slf4j.LoggerFactory;
  * container completes it (after a completion, a timeout or an error), with the final status and the
  * whole duration; a timeout or an error on the way counts as 500 unless the final status is already
  * a 5xx, and marks the span as an error. Anything thrown by the chain, checked exceptions thrown
- * sneakily included, is recorded as status 500 and an error span, then rethrown unchanged. The
- * route template comes from the {@link io.conea.tracing.RouteResolver}, else from Spring MVC's
- * {@code HandlerMapping.bestMatchingPattern} request attribute. Routes, {@code url.path} and the
- * MDC {@code path} use the path within the application: the request URI without the context path
- * and without segment parameters such as {@code ;jsessionid=...}.
+ * sneakily included, is recorded as status 500 and an error span, then rethrown unchanged; except
+ * that a client that went away (the container's end-of-file or abort exception, a reset) is counted
+ * 499 and a malformed request the container answers itself (its bad-request exception) is counted
+ * with that 4xx. Behind conea's Jetty handler ({@code io.conea.tracing.jetty}), the request is
+ * counted once its response is written, with the status the client received: 499 when writing
+ * failed or the client closed mid-body, the status sent otherwise. The route template comes from
+ * the {@link io.conea.tracing.RouteResolver}, else from Spring MVC's {@code
+ * HandlerMapping.bestMatchingPattern} request attribute. Routes, {@code url.path} and the MDC
+ * {@code path} use the path within the application: the request URI without the context path and
+ * without segment parameters such as {@code ;jsessionid=...}.
  */
 public final class ConeaTracingFilter implements Filter {
 
@@ -129,6 +135,9 @@ public final class ConeaTracingFilter implements Filter {
       return;
     }
     request.setAttribute(TRACED_REQUEST_ATTRIBUTE, traced);
+    if (transportObserved(request)) {
+      traced.deferEndToTransport();
+    }
     // The request ends inside its scope, so that recording the end needs no second one.
     try (Scope scope = traced.makeCurrent()) {
       Throwable error = null;
@@ -152,7 +161,7 @@ public final class ConeaTracingFilter implements Filter {
       HttpServletResponse response,
       Throwable error) {
     if (error != null) {
-      traced.end(500, cause(error), frameworkRoute(request, 500));
+      endFailed(traced, request, error);
       return;
     }
     boolean async = false;
@@ -168,6 +177,89 @@ public final class ConeaTracingFilter implements Filter {
     if (!async) {
       int status = status(response);
       traced.end(status, null, frameworkRoute(request, status));
+    }
+  }
+
+  /**
+   * Ends a request whose handling threw: a client that went away (a close mid-body, a reset) is
+   * {@value TracedRequest#CLIENT_CLOSED_REQUEST}, a malformed request the container answers itself
+   * is that 4xx, anything else 500.
+   */
+  private static void endFailed(TracedRequest traced, HttpServletRequest request, Throwable error) {
+    Throwable cause = cause(error);
+    if (isClientAbort(error)) {
+      traced.endAborted(cause);
+      return;
+    }
+    int status = badRequestStatus(error);
+    traced.end(status, cause, frameworkRoute(request, status));
+  }
+
+  private static boolean transportObserved(ServletRequest request) {
+    try {
+      return request.getAttribute(TracedRequest.TRANSPORT_OBSERVED_ATTRIBUTE) != null;
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  /**
+   * Returns whether the exception, or one of its first causes, says that the client went away,
+   * recognised by class name so that the filter stays container-neutral: Jetty's {@code
+   * EofException} (and its {@code HttpEofException} for a body cut short), Tomcat's {@code
+   * ClientAbortException}, a closed channel (Undertow), or an I/O error of a reset or broken
+   * connection. A plain {@link java.io.EOFException} is not: applications throw it for their own
+   * reasons.
+   */
+  static boolean isClientAbort(Throwable error) {
+    Throwable current = error;
+    for (int i = 0; i < 8 && current != null; i++) {
+      String name = current.getClass().getSimpleName();
+      if (name.endsWith("EofException")
+          || name.equals("ClientAbortException")
+          || current instanceof ClosedChannelException) {
+        return true;
+      }
+      if (current instanceof IOException && isResetMessage(current.getMessage())) {
+        return true;
+      }
+      Throwable cause = current.getCause();
+      current = cause == current ? null : cause;
+    }
+    return false;
+  }
+
+  private static boolean isResetMessage(@Nullable String message) {
+    return message != null
+        && (message.contains("Connection reset") || message.contains("Broken pipe"));
+  }
+
+  /**
+   * Returns the 4xx status the container answers a malformed request with, when the exception is
+   * its bad-request exception (Jetty's {@code BadMessageException}, Tomcat's {@code
+   * BadRequestException}); else 500.
+   */
+  static int badRequestStatus(Throwable error) {
+    Throwable current = error;
+    for (int i = 0; i < 8 && current != null; i++) {
+      String name = current.getClass().getSimpleName();
+      if (name.equals("BadMessageException") || name.equals("BadRequestException")) {
+        int code = code(current);
+        return code >= 400 && code <= 499 ? code : 400;
+      }
+      Throwable cause = current.getCause();
+      current = cause == current ? null : cause;
+    }
+    return 500;
+  }
+
+  /** Returns the status code a container exception carries in {@code getCode()}, or 0. */
+  private static int code(Throwable error) {
+    try {
+      Object code = error.getClass().getMethod("getCode").invoke(error);
+      return code instanceof Integer ? (Integer) code : 0;
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      return 0;
     }
   }
 
@@ -226,8 +318,12 @@ public final class ConeaTracingFilter implements Filter {
       HttpServletResponse response = (HttpServletResponse) event.getSuppliedResponse();
       HttpServletRequest request = (HttpServletRequest) event.getSuppliedRequest();
       Throwable failure = error;
+      if (failure != null && isClientAbort(failure)) {
+        traced.endAborted(cause(failure));
+        return;
+      }
       int status = status(response);
-      int counted = failure != null && status < 500 ? 500 : status;
+      int counted = failure != null && status < 500 ? badRequestStatus(failure) : status;
       traced.end(
           counted, failure == null ? null : cause(failure), frameworkRoute(request, counted));
     }

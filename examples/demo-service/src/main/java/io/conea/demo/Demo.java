@@ -10,7 +10,6 @@ import io.conea.tracing.OpenTelemetryExemplars;
 import io.conea.tracing.RouteTemplates;
 import io.conea.tracing.netty.ConeaTracingHandler;
 import io.conea.tracing.sdk.ConeaTracing;
-import io.conea.tracing.servlet.ConeaTracingFilter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -101,12 +100,7 @@ final class Demo implements AutoCloseable {
     ChatService chat = new ChatService(ai, scheduler);
     DemoApi api = new DemoApi(metrics, prometheus, chat, recentSpans::toJson, scheduler);
     jetty =
-        new JettyServer(
-            settings.host(),
-            settings.servletPort(),
-            api,
-            ConeaTracingFilter.create(http),
-            STOP_TIMEOUT_MILLIS);
+        new JettyServer(settings.host(), settings.servletPort(), api, http, STOP_TIMEOUT_MILLIS);
     netty =
         new NettyServer(
             settings.host(), settings.nettyPort(), api, () -> ConeaTracingHandler.create(http));

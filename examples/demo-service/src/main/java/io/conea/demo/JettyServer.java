@@ -1,7 +1,9 @@
 package io.conea.demo;
 
+import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.jetty.ConeaJettyHandler;
+import io.conea.tracing.servlet.ConeaTracingFilter;
 import jakarta.servlet.DispatcherType;
-import jakarta.servlet.Filter;
 import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -17,7 +19,8 @@ final class JettyServer {
   private final Server server;
   private final ServerConnector connector;
 
-  JettyServer(String host, int port, DemoApi api, Filter instrumentation, long stopTimeoutMillis) {
+  JettyServer(
+      String host, int port, DemoApi api, HttpServerTracing tracing, long stopTimeoutMillis) {
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("jetty");
     server = new Server(threads);
@@ -28,7 +31,7 @@ final class JettyServer {
 
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
-    FilterHolder filter = new FilterHolder(instrumentation);
+    FilterHolder filter = new FilterHolder(ConeaTracingFilter.create(tracing));
     filter.setAsyncSupported(true);
     context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
     ServletHolder servlet = new ServletHolder(new DemoServlet(api));
@@ -37,6 +40,9 @@ final class JettyServer {
 
     // In-flight requests finish before the server stops; new ones are refused meanwhile.
     server.setHandler(new GracefulHandler(context));
+    // Counts what Jetty answers before the filter (bad URIs, over-long headers, ...) and lets the
+    // filter count client resets and closes as 499: at the top, outside everything else.
+    ConeaJettyHandler.install(server, tracing);
     server.setStopTimeout(stopTimeoutMillis);
     server.setStopAtShutdown(false);
   }
