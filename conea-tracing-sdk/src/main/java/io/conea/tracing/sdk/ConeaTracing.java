@@ -206,9 +206,8 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
     if (ownedSdk == null || !closed.compareAndSet(false, true)) {
       return;
     }
-    CompletableResultCode result = null;
     try {
-      result = ownedSdk.shutdown();
+      CompletableResultCode result = ownedSdk.shutdown();
       result.join(shutdownTimeout.toNanos(), TimeUnit.NANOSECONDS);
       if (!result.isDone()) {
         reportUnfinishedFlush();
@@ -216,14 +215,10 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
     } catch (RuntimeException | LinkageError e) {
       logger.warn("OpenTelemetry SDK shutdown failed", e);
     } finally {
-      SdkDiagnostics.@Nullable Registration registration = diagnostics;
-      if (registration != null) {
-        // Late diagnostics of an export still running belong to the log as much as earlier ones.
-        if (result == null || result.isDone()) {
-          registration.close();
-        } else {
-          result.whenComplete(registration::close);
-        }
+      // The JUL logger is the service's again, even if an export is still running: its late
+      // diagnostics could not be told apart from those of another SDK.
+      if (diagnostics != null) {
+        diagnostics.close();
       }
     }
   }
