@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.internal.Compatibility;
 import io.conea.tracing.HttpServerTracing;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.semconv.ServiceAttributes;
@@ -21,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,11 +68,29 @@ import org.slf4j.LoggerFactory;
  * <p>A service that already has an {@link OpenTelemetry} uses {@link #create(OpenTelemetry)}
  * instead; {@link #close()} then leaves it alone.
  *
+ * <p>Export problems of the SDK it builds are visible where the service looks:
+ *
+ * <ul>
+ *   <li>The SDK's own diagnostics, which it writes to java.util.logging (a failed export, a full
+ *       queue), go to SLF4J under their logger names ({@code
+ *       io.opentelemetry.exporter.otlp.internal.HttpExporter}, ...), one event each with the
+ *       exception as its cause, naming the exporter and endpoint (also as the key-value pairs
+ *       {@code exporter} and {@code endpoint}), at most 10 lines per logger per minute, the number
+ *       left out given in the next line. Only the {@code io.opentelemetry} JUL logger is changed,
+ *       and only until {@link #close()}; {@link Builder#sdkDiagnosticsToSlf4j(boolean)} turns this
+ *       off.
+ *   <li>{@code conea_spans_dropped_total{reason="queue_full"|"export_failed"}} counts the sampled
+ *       spans lost, once the instance is bound to a registry ({@link #bindTo(MeterRegistry)}, done
+ *       by {@link #httpServerTracing(ConeaMetrics)}).
+ *   <li>A {@link #close()} whose flush does not finish within the shutdown timeout logs one warning
+ *       naming the exporter, endpoint, timeout and the spans still pending.
+ * </ul>
+ *
  * <p>This artifact ({@code conea-tracing-sdk}) is the only conea module that depends on the
  * OpenTelemetry SDK: a host with an SDK of its own (Spring Boot's, the Java agent's) uses
  * conea-tracing without it.
  */
-public final class ConeaTracing implements AutoCloseable {
+public final class ConeaTracing implements AutoCloseable, MeterBinder {
 
   private static final Logger logger = LoggerFactory.getLogger(ConeaTracing.class);
 
@@ -90,16 +112,23 @@ public final class ConeaTracing implements AutoCloseable {
   private final @Nullable OpenTelemetrySdk ownedSdk;
   private final Duration shutdownTimeout;
   private final boolean samplerReadsAttributes;
+  private final @Nullable SpanExportStats stats;
+  private final SdkDiagnostics.@Nullable Registration diagnostics;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   ConeaTracing(
       OpenTelemetry openTelemetry,
       @Nullable OpenTelemetrySdk ownedSdk,
       Duration shutdownTimeout,
-      boolean samplerReadsAttributes) {
+      boolean samplerReadsAttributes,
+      @Nullable SpanExportStats stats,
+      SdkDiagnostics.@Nullable Registration diagnostics) {
     this.openTelemetry = openTelemetry;
     this.ownedSdk = ownedSdk;
     this.shutdownTimeout = shutdownTimeout;
     this.samplerReadsAttributes = samplerReadsAttributes;
+    this.stats = stats;
+    this.diagnostics = diagnostics;
   }
 
   /**
@@ -110,7 +139,7 @@ public final class ConeaTracing implements AutoCloseable {
     requireNonNull(openTelemetry, "openTelemetry");
     Compatibility.require(
         ConeaTracing.class, Compatibility.OPENTELEMETRY_API, Compatibility.OPENTELEMETRY_CONTEXT);
-    return new ConeaTracing(openTelemetry, null, Duration.ZERO, true);
+    return new ConeaTracing(openTelemetry, null, Duration.ZERO, true, null, null);
   }
 
   /**
@@ -142,24 +171,91 @@ public final class ConeaTracing implements AutoCloseable {
    * none of them.
    */
   public HttpServerTracing.Builder httpServerTracing(ConeaMetrics metrics) {
+    bindTo(metrics.registry());
     return HttpServerTracing.builder(openTelemetry, metrics)
         .samplerReadsAttributes(samplerReadsAttributes);
   }
 
   /**
-   * Flushes and shuts the SDK down, returning within the shutdown timeout even when the collector
-   * does not answer; does nothing for an instance passed to {@link #create(OpenTelemetry)}.
+   * Registers {@code conea_spans_dropped_total{reason}} on {@code registry}: the sampled spans of
+   * the SDK this instance built that the batch processor dropped because its queue was full ({@code
+   * queue_full}) or that were in an export that failed or timed out ({@code export_failed}). Does
+   * nothing for an instance passed to {@link #create(OpenTelemetry)}; binding again to the same
+   * registry is harmless.
    */
   @Override
-  public void close() {
-    if (ownedSdk == null) {
+  public void bindTo(MeterRegistry registry) {
+    requireNonNull(registry, "registry");
+    if (stats == null) {
       return;
     }
     try {
-      ownedSdk.shutdown().join(shutdownTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      stats.bindTo(registry);
+    } catch (RuntimeException | LinkageError e) {
+      logger.warn("conea_spans_dropped_total could not be registered", e);
+    }
+  }
+
+  /**
+   * Flushes and shuts the SDK down, returning within the shutdown timeout even when the collector
+   * does not answer, and logs one warning when the flush did not finish in time; does nothing for
+   * an instance passed to {@link #create(OpenTelemetry)}, or when called again.
+   */
+  @Override
+  public void close() {
+    if (ownedSdk == null || !closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      CompletableResultCode result = ownedSdk.shutdown();
+      result.join(shutdownTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (!result.isDone()) {
+        reportUnfinishedFlush();
+      }
     } catch (RuntimeException | LinkageError e) {
       logger.warn("OpenTelemetry SDK shutdown failed", e);
+    } finally {
+      // The JUL logger is the service's again, even if an export is still running: its late
+      // diagnostics could not be told apart from those of another SDK.
+      if (diagnostics != null) {
+        diagnostics.close();
+      }
     }
+  }
+
+  private void reportUnfinishedFlush() {
+    SpanExportStats stats = requireNonNull(this.stats);
+    String targets =
+        stats.targets().isEmpty()
+            ? "the configured exporter"
+            : stats.targets().stream()
+                .map(Object::toString)
+                .collect(java.util.stream.Collectors.joining("; "));
+    long pending = stats.pendingSpans();
+    String pendingText =
+        pending < 0
+            ? "an unknown number of"
+            : (stats.queueKnown() ? "" : "at least ") + Long.toString(pending);
+    logger
+        .atWarn()
+        .addKeyValue(
+            "exporter",
+            stats.targets().stream()
+                .map(SdkDiagnostics.ExportTarget::exporter)
+                .collect(java.util.stream.Collectors.joining(",")))
+        .addKeyValue(
+            "endpoint",
+            stats.targets().stream()
+                .map(SdkDiagnostics.ExportTarget::endpoint)
+                .collect(java.util.stream.Collectors.joining(",")))
+        .addKeyValue("timeout_ms", shutdownTimeout.toMillis())
+        .addKeyValue("pending_spans", pending)
+        .log(
+            "OpenTelemetry SDK shutdown did not finish flushing spans within the shutdown timeout"
+                + " of {} ms ({}); {} span(s) still pending are lost",
+            shutdownTimeout.toMillis(),
+            targets,
+            pendingText);
   }
 
   /** Builds a {@link ConeaTracing} backed by an autoconfigured OpenTelemetry SDK. */
@@ -172,6 +268,7 @@ public final class ConeaTracing implements AutoCloseable {
     private final Map<String, String> config = new LinkedHashMap<>();
     private final List<SpanProcessor> spanProcessors = new ArrayList<>();
     private boolean logSpans;
+    private boolean sdkDiagnosticsToSlf4j = true;
     private Duration shutdownTimeout = Duration.ofSeconds(5);
 
     Builder(String defaultServiceName) {
@@ -221,6 +318,17 @@ public final class ConeaTracing implements AutoCloseable {
     }
 
     /**
+     * Sends the OpenTelemetry SDK's own java.util.logging diagnostics to SLF4J while this SDK is in
+     * use (default true): named after the exporter and endpoint, throttled, through a handler on
+     * the {@code io.opentelemetry} JUL logger only, which then no longer passes them to its
+     * parents. False leaves java.util.logging as the service configured it.
+     */
+    public Builder sdkDiagnosticsToSlf4j(boolean sdkDiagnosticsToSlf4j) {
+      this.sdkDiagnosticsToSlf4j = sdkDiagnosticsToSlf4j;
+      return this;
+    }
+
+    /**
      * Sets how long {@link ConeaTracing#close()} waits for the last export (default 5 seconds); at
      * most {@code Long.MAX_VALUE} nanoseconds (about 292 years), the longest a wait can take.
      */
@@ -256,6 +364,12 @@ public final class ConeaTracing implements AutoCloseable {
       List<SpanProcessor> processors = List.copyOf(spanProcessors);
       OpenTelemetrySdk sdk;
       boolean[] samplerReadsAttributes = {true};
+      SpanExportStats stats = new SpanExportStats();
+      // Before the SDK is built, so that its start-up diagnostics are routed too.
+      SdkDiagnostics.@Nullable Registration diagnostics =
+          sdkDiagnosticsToSlf4j ? SdkDiagnostics.register() : null;
+      SdkDiagnostics.Registration targets =
+          diagnostics != null ? diagnostics : SdkDiagnostics.Registration.unregistered();
       try {
         sdk =
             AutoConfiguredOpenTelemetrySdk.builder()
@@ -273,14 +387,24 @@ public final class ConeaTracing implements AutoCloseable {
                           sampler == null || !ATTRIBUTE_FREE_SAMPLERS.contains(sampler.trim());
                       return tracerProvider;
                     })
+                .addSpanExporterCustomizer(
+                    (exporter, properties) -> stats.wrap(exporter, properties, targets))
+                // The batch processor counts the spans its full queue drops on the SDK's meter
+                // provider; this reader only reads them (and exports nothing).
+                .addMeterProviderCustomizer(
+                    (meterProvider, ignored) -> meterProvider.registerMetricReader(stats.reader()))
                 .disableShutdownHook()
                 .build()
                 .getOpenTelemetrySdk();
       } catch (RuntimeException | LinkageError e) {
+        if (diagnostics != null) {
+          diagnostics.close();
+        }
         throw new IllegalArgumentException(
             "Invalid OpenTelemetry configuration: " + e.getMessage(), e);
       }
-      return new ConeaTracing(sdk, sdk, shutdownTimeout, samplerReadsAttributes[0]);
+      return new ConeaTracing(
+          sdk, sdk, shutdownTimeout, samplerReadsAttributes[0], stats, diagnostics);
     }
 
     static Map<String, String> defaults(boolean logSpans) {

@@ -1,0 +1,310 @@
+package io.conea.tracing.sdk;
+
+import io.conea.tracing.sdk.SdkDiagnostics.ExportTarget;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.metrics.InstrumentType;
+import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.metrics.data.MetricDataType;
+import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
+import io.opentelemetry.sdk.metrics.export.MetricReader;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.net.URI;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Counts the sampled spans of conea's SDK that never reach the backend, for {@code
+ * conea_spans_dropped_total{reason}}: those the batch processor dropped because its queue was full
+ * (read from the processor's own instruments through a metric reader on the SDK's meter provider)
+ * and those in exports that failed or timed out (counted by a wrapper around each exporter).
+ */
+final class SpanExportStats {
+
+  static final String DROPPED = "conea.spans.dropped";
+  static final String REASON = "reason";
+  static final String QUEUE_FULL = "queue_full";
+  static final String EXPORT_FAILED = "export_failed";
+
+  private static final String TRACE_SCOPE = "io.opentelemetry.sdk.trace";
+  // The processor's instruments before and after the semantic-convention ones (OTel 1.49 and on).
+  private static final String LEGACY_PROCESSED = "processedSpans";
+  private static final AttributeKey<Boolean> LEGACY_DROPPED = AttributeKey.booleanKey("dropped");
+  private static final String LEGACY_QUEUE_SIZE = "queueSize";
+  private static final String PROCESSED = "otel.sdk.processor.span.processed";
+  private static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+  private static final String QUEUE_SIZE = "otel.sdk.processor.span.queue.size";
+
+  private static final Pattern ENDPOINT = Pattern.compile("endpoint=([^,}\\s]+)");
+
+  private final LongAdder exportFailed = new LongAdder();
+  private final AtomicLong inFlight = new AtomicLong();
+  private final AtomicLong queueFull = new AtomicLong();
+  private final Reader reader = new Reader();
+  private final List<ExportTarget> targets = new CopyOnWriteArrayList<>();
+
+  /** Registers the meters on {@code registry}; the counts are kept here. */
+  void bindTo(MeterRegistry registry) {
+    FunctionCounter.builder(DROPPED, this, SpanExportStats::queueFullSpans)
+        .description(
+            "Sampled spans that never reached the trace backend: dropped because the export queue"
+                + " was full, or in an export that failed or timed out")
+        .tag(REASON, QUEUE_FULL)
+        .register(registry);
+    FunctionCounter.builder(DROPPED, this, SpanExportStats::exportFailedSpans)
+        .description(
+            "Sampled spans that never reached the trace backend: dropped because the export queue"
+                + " was full, or in an export that failed or timed out")
+        .tag(REASON, EXPORT_FAILED)
+        .register(registry);
+  }
+
+  /** The metric reader to register on the SDK's meter provider. */
+  MetricReader reader() {
+    return reader;
+  }
+
+  /** The OTLP exporters found so far, with their endpoints. */
+  List<ExportTarget> targets() {
+    return Collections.unmodifiableList(targets);
+  }
+
+  /** Wraps one of the SDK's configured exporters so that its failures are counted. */
+  SpanExporter wrap(SpanExporter exporter, ConfigProperties config, SdkDiagnostics.Registration r) {
+    ExportTarget target = target(exporter, config);
+    if (target != null) {
+      targets.add(target);
+      r.addTarget(target);
+    }
+    return new CountingExporter(exporter, this);
+  }
+
+  double queueFullSpans() {
+    long read = reader.queueFullDrops();
+    // The reading stops when the SDK is shut down: keep the last one, a counter never goes down.
+    return queueFull.accumulateAndGet(read, Math::max);
+  }
+
+  double exportFailedSpans() {
+    return exportFailed.sum();
+  }
+
+  /**
+   * Returns the spans still waiting: those being exported now, plus those queued when the queue can
+   * still be read; -1 when neither is known.
+   */
+  long pendingSpans() {
+    long queued = reader.queuedSpans();
+    long exporting = inFlight.get();
+    return queued < 0 ? exporting : queued + exporting;
+  }
+
+  /** Whether the queue could be read, so that {@link #pendingSpans()} is exact. */
+  boolean queueKnown() {
+    return reader.queuedSpans() >= 0;
+  }
+
+  static @Nullable ExportTarget target(SpanExporter exporter, ConfigProperties config) {
+    String className = exporter.getClass().getName();
+    if (!className.startsWith("io.opentelemetry.exporter.otlp")) {
+      return null;
+    }
+    boolean grpc = className.contains("Grpc");
+    String protocol =
+        grpc
+            ? "grpc"
+            : config.getString(
+                "otel.exporter.otlp.traces.protocol",
+                config.getString("otel.exporter.otlp.protocol", "http/protobuf"));
+    String endpoint = null;
+    try {
+      Matcher matcher = ENDPOINT.matcher(exporter.toString());
+      if (matcher.find()) {
+        endpoint = matcher.group(1);
+      }
+    } catch (RuntimeException e) {
+      // A description is only a nicety; the configuration below says the same.
+    }
+    if (endpoint == null) {
+      endpoint = configuredEndpoint(config, grpc);
+    }
+    return new ExportTarget("otlp " + protocol.toLowerCase(Locale.ROOT), withoutSecrets(endpoint));
+  }
+
+  private static String configuredEndpoint(ConfigProperties config, boolean grpc) {
+    String traces = config.getString("otel.exporter.otlp.traces.endpoint");
+    if (traces != null) {
+      return traces;
+    }
+    String base =
+        config.getString(
+            "otel.exporter.otlp.endpoint",
+            grpc ? "http://localhost:4317" : "http://localhost:4318");
+    if (grpc) {
+      return base;
+    }
+    return (base.endsWith("/") ? base : base + "/") + "v1/traces";
+  }
+
+  /** Drops user information and the query, which may hold credentials, from an endpoint. */
+  static String withoutSecrets(String endpoint) {
+    try {
+      URI uri = URI.create(endpoint);
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        return endpoint;
+      }
+      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null)
+          .toString();
+    } catch (IllegalArgumentException | java.net.URISyntaxException e) {
+      return "(unparsable endpoint)";
+    }
+  }
+
+  /** Counts the spans of every export that fails, whenever it completes. */
+  static final class CountingExporter implements SpanExporter {
+
+    private final SpanExporter delegate;
+    private final SpanExportStats stats;
+
+    CountingExporter(SpanExporter delegate, SpanExportStats stats) {
+      this.delegate = delegate;
+      this.stats = stats;
+    }
+
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      int count = spans.size();
+      CompletableResultCode result;
+      try {
+        result = delegate.export(spans);
+      } catch (RuntimeException | LinkageError e) {
+        stats.exportFailed.add(count);
+        throw e; // the batch processor reports it, as without conea
+      }
+      stats.inFlight.addAndGet(count);
+      result.whenComplete(
+          () -> {
+            stats.inFlight.addAndGet(-count);
+            if (!result.isSuccess()) {
+              stats.exportFailed.add(count);
+            }
+          });
+      return result;
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return delegate.flush();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return delegate.shutdown();
+    }
+
+    @Override
+    public String toString() {
+      return delegate.toString();
+    }
+  }
+
+  /** Reads the batch processor's own instruments on demand; exports nothing. */
+  final class Reader implements MetricReader {
+
+    private volatile CollectionRegistration registration = CollectionRegistration.noop();
+
+    @Override
+    public void register(CollectionRegistration registration) {
+      this.registration = registration;
+    }
+
+    @Override
+    public AggregationTemporality getAggregationTemporality(InstrumentType instrumentType) {
+      return AggregationTemporality.CUMULATIVE;
+    }
+
+    @Override
+    public CompletableResultCode forceFlush() {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      queueFullSpans(); // the last reading, in case the SDK reads nothing once shut down
+      return CompletableResultCode.ofSuccess();
+    }
+
+    long queueFullDrops() {
+      long dropped = 0;
+      for (MetricData metric : collect()) {
+        if (metric.getType() != MetricDataType.LONG_SUM) {
+          continue;
+        }
+        boolean legacy = metric.getName().equals(LEGACY_PROCESSED);
+        if (!legacy && !metric.getName().equals(PROCESSED)) {
+          continue;
+        }
+        for (LongPointData point : metric.getLongSumData().getPoints()) {
+          boolean full =
+              legacy
+                  ? Boolean.TRUE.equals(point.getAttributes().get(LEGACY_DROPPED))
+                  : QUEUE_FULL.equals(point.getAttributes().get(ERROR_TYPE));
+          if (full) {
+            dropped += point.getValue();
+          }
+        }
+      }
+      return dropped;
+    }
+
+    /** Returns the spans in the processor's queue, or -1 when it cannot be read. */
+    long queuedSpans() {
+      long queued = -1;
+      for (MetricData metric : collect()) {
+        Collection<LongPointData> points;
+        if (metric.getName().equals(LEGACY_QUEUE_SIZE)
+            && metric.getType() == MetricDataType.LONG_GAUGE) {
+          points = metric.getLongGaugeData().getPoints();
+        } else if (metric.getName().equals(QUEUE_SIZE)
+            && metric.getType() == MetricDataType.LONG_SUM) {
+          points = metric.getLongSumData().getPoints();
+        } else {
+          continue;
+        }
+        for (LongPointData point : points) {
+          queued = Math.max(queued, 0) + point.getValue();
+        }
+      }
+      return queued;
+    }
+
+    private Collection<MetricData> collect() {
+      try {
+        Collection<MetricData> all = registration.collectAllMetrics();
+        List<MetricData> trace = new java.util.ArrayList<>();
+        for (MetricData metric : all) {
+          if (metric.getInstrumentationScopeInfo().getName().equals(TRACE_SCOPE)) {
+            trace.add(metric);
+          }
+        }
+        return trace;
+      } catch (RuntimeException | LinkageError e) {
+        return Collections.emptyList();
+      }
+    }
+  }
+}
