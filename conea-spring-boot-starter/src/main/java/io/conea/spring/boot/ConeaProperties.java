@@ -105,6 +105,12 @@ public class ConeaProperties {
     private boolean enabled = true;
 
     /**
+     * Whether to count, on Boot's Tomcat or Jetty, the requests the server answers before the
+     * filter (those it rejects while parsing them), so that every request is counted once.
+     */
+    private boolean countRejected = true;
+
+    /**
      * Paths whose requests are counted but not traced; each matches itself and everything below it.
      * Default: the scrape path (conea.metrics.path) and /actuator.
      */
@@ -124,6 +130,14 @@ public class ConeaProperties {
 
     public void setEnabled(boolean enabled) {
       this.enabled = enabled;
+    }
+
+    public boolean isCountRejected() {
+      return countRejected;
+    }
+
+    public void setCountRejected(boolean countRejected) {
+      this.countRejected = countRejected;
     }
 
     public @Nullable List<String> getUntracedPaths() {

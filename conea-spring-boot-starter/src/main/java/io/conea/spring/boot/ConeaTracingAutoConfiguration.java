@@ -94,6 +94,20 @@ public class ConeaTracingAutoConfiguration {
       registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
       return registration;
     }
+
+    /**
+     * Counts the requests that Tomcat or Jetty answer before the filter, such as those they reject
+     * while parsing them, so that every request the server answers is counted once.
+     */
+    @Bean
+    @ConditionalOnProperty(
+        prefix = "conea.tracing",
+        name = "count-rejected",
+        havingValue = "true",
+        matchIfMissing = true)
+    ServerCountingCustomizer coneaServerCountingCustomizer(HttpServerTracing http) {
+      return new ServerCountingCustomizer(http);
+    }
   }
 
   /** The filter of Spring WebFlux applications, first in the chain. */

@@ -360,6 +360,14 @@ class ConeaAutoConfigurationTest {
   }
 
   @Test
+  void requestsTheServerRejectsAreCountedUnlessTurnedOff() {
+    web.run(context -> assertThat(context).hasSingleBean(ServerCountingCustomizer.class));
+    web.withPropertyValues("conea.tracing.count-rejected=false")
+        .run(context -> assertThat(context).doesNotHaveBean(ServerCountingCustomizer.class));
+    reactive.run(context -> assertThat(context).doesNotHaveBean(ServerCountingCustomizer.class));
+  }
+
+  @Test
   void theContainersSecondReportOfAnErrorIsDroppedWhileTheContextRuns() {
     ch.qos.logback.classic.LoggerContext logback =
         (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();

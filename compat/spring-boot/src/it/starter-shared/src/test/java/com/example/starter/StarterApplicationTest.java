@@ -54,6 +54,17 @@ class StarterApplicationTest {
 
   private static final String USERS_ROUTE = "/api/v1/users/{id}";
   private static final String UNKNOWN_PATH = "/api/v1/no-such-route";
+
+  /** A path Tomcat and Jetty answer 400 before any filter: a malformed % escape. */
+  private static final String REJECTED_PATH = "/api/v1/bad%zz";
+
+  /**
+   * Tomcat and Jetty: conea counts what they reject before the filter. Reactor Netty answers
+   * malformed requests before WebFlux too, uncounted (README).
+   */
+  private static final boolean SERVLET =
+      isPresent("org.springframework.web.servlet.DispatcherServlet");
+
   private static final String SERVICE = "conea-api";
   private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
   private static final String TRACEPARENT = "00-" + TRACE_ID + "-00f067aa0ba902b7-01";
@@ -75,6 +86,7 @@ class StarterApplicationTest {
   private ConfigurableApplicationContext context;
   private HttpClient client;
   private String base;
+  private String port;
   private int startupEnd;
   private int logErrorStart;
   private int logErrorEnd;
@@ -108,7 +120,7 @@ class StarterApplicationTest {
     // Else Boot names the class whose main() is on the stack: Surefire's.
     application.setMainApplicationClass(HostApplication.class);
     context = application.run("--server.port=0", "--server.address=127.0.0.1");
-    String port = context.getEnvironment().getProperty("local.server.port");
+    port = context.getEnvironment().getProperty("local.server.port");
     assertNotNull(port, "local.server.port");
     base = "http://127.0.0.1:" + port;
     client =
@@ -136,6 +148,9 @@ class StarterApplicationTest {
     send("GET", "/actuator/health", 200);
     for (int i = 0; i < AI_CALLS; i++) {
       send("POST", AI_CHAT, 200);
+    }
+    if (SERVLET) {
+      sendRaw(REJECTED_PATH, 400);
     }
     logErrorStart = stdout.size();
     send("GET", "/api/v1/logerror", 200);
@@ -171,7 +186,9 @@ class StarterApplicationTest {
       String endpoint =
           call.expected() == 404
               ? "NOT_FOUND"
-              : path.startsWith("/api/v1/users/") ? USERS_ROUTE : path;
+              : path.equals(REJECTED_PATH)
+                  ? "_OTHER"
+                  : path.startsWith("/api/v1/users/") ? USERS_ROUTE : path;
       expected.merge(series(call.method(), endpoint, call.expected()), 1.0, Double::sum);
     }
 
@@ -504,6 +521,38 @@ class StarterApplicationTest {
       body = "";
     }
     calls.add(new Call(method, path, expected, received, body));
+  }
+
+  /** Sends a request that HTTP clients refuse to send, on a socket of its own. */
+  private void sendRaw(String path, int expected) throws IOException {
+    String received;
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", Integer.parseInt(port))) {
+      socket.setSoTimeout((int) WAIT.toMillis());
+      socket
+          .getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      String statusLine =
+          new java.io.BufferedReader(
+                  new java.io.InputStreamReader(
+                      socket.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1))
+              .readLine();
+      received =
+          statusLine == null || statusLine.length() < 12
+              ? "" + statusLine
+              : statusLine.substring(9, 12);
+    }
+    calls.add(new Call("GET", path, expected, received, ""));
+  }
+
+  private static boolean isPresent(String className) {
+    try {
+      Class.forName(className, false, StarterApplicationTest.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
   }
 
   /** Scrapes conea's path, counting the scrapes: each is a request that the filter counts. */
