@@ -228,6 +228,8 @@ final class Demo implements AutoCloseable {
             });
     try {
       jetty.stopAccepting();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       log.warn("Jetty did not stop accepting cleanly", e);
     }

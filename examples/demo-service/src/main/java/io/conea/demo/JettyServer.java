@@ -2,7 +2,12 @@ package io.conea.demo;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -19,7 +24,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /** The demo's servlet server: Jetty 12 with the API servlet behind one instrumentation filter. */
 final class JettyServer {
 
-  /** As long as the Netty side's idle grace: both ports treat idle keep-alive connections alike. */
+  /**
+   * Once stopping, how long a connection may sit idle before it is closed: as long as the Netty
+   * side's idle grace, and long enough that a busy keep-alive client, whose next request is on its
+   * way, is answered with Connection: close rather than closed under it.
+   */
   static final long SHUTDOWN_IDLE_TIMEOUT_MILLIS = 100;
 
   private final Server server;
@@ -66,14 +75,54 @@ final class JettyServer {
    * flight, idle ones closed after {@link #SHUTDOWN_IDLE_TIMEOUT_MILLIS}). {@link #stop()} then
    * waits for the requests in flight.
    */
-  void stopAccepting() {
+  void stopAccepting() throws InterruptedException {
+    int port = port();
     for (Connector each : server.getConnectors()) {
       each.shutdown();
     }
+    awaitRefused(port);
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to the stop timeout), then stops. */
+  /**
+   * Waits (up to a second) until the closed listener's port refuses connections: the socket of a
+   * listener closed while its acceptor thread is in accept() is released only once that thread
+   * returns, and a client connecting meanwhile would be reset later.
+   */
+  private void awaitRefused(int port) throws InterruptedException {
+    String host = connector.getHost();
+    InetAddress address;
+    try {
+      address =
+          host == null || InetAddress.getByName(host).isAnyLocalAddress()
+              ? InetAddress.getLoopbackAddress()
+              : InetAddress.getByName(host);
+    } catch (IOException e) {
+      return;
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (System.nanoTime() < deadline) {
+      try (Socket probe = new Socket()) {
+        probe.connect(new InetSocketAddress(address, port), 100);
+      } catch (IOException refused) {
+        return;
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  /**
+   * Lets in-flight requests finish (up to the stop timeout, counted from the call), then stops.
+   * Jetty's graceful stop waits for the requests being handled, not for the connections a client
+   * may be sending its next request on at that moment: this first waits for the connections to
+   * close, which they do after their next response (it carries Connection: close once the connector
+   * is shut down) or after the shutdown idle timeout.
+   */
   void stop() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(server.getStopTimeout());
+    while (!connector.getConnectedEndPoints().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    server.setStopTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
     server.stop();
   }
 
