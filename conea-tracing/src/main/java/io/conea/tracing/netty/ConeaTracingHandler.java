@@ -128,9 +128,10 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
 
   /**
    * Returns a handler for one channel that takes part in the given drain: once {@link
-   * NettyDrain#drain(Duration)} starts, the connection is closed at once when it is an idle
-   * keep-alive connection, else after the response to its last request in flight, which carries
-   * {@code Connection: close}. See {@link NettyDrain}.
+   * NettyDrain#drain(Duration)} starts, the connection closes after the response to its last
+   * request in flight, which carries {@code Connection: close}, or, when it has nothing in flight
+   * and receives no request within {@link NettyDrain#IDLE_GRACE_MILLIS}, as idle. See {@link
+   * NettyDrain}.
    */
   public static ConeaTracingHandler create(HttpServerTracing tracing, NettyDrain drain) {
     Compatibility.require(ConeaTracingHandler.class, Compatibility.NETTY);

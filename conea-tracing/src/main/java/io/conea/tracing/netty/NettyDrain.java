@@ -57,9 +57,9 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * <p>Stopping the acceptance of new connections is the host's part: the drain sees connections, not
- * listeners. {@link #closeListeners(Channel...)} closes server channels and returns once the
- * operating system refuses connections on them. A host behind a load balancer should also fail its
- * readiness check before closing its listeners; see the README.
+ * listeners. {@link #closeListeners(Channel...)} closes server channels and lets their event loops
+ * release the sockets. A host behind a load balancer should also fail its readiness check before
+ * closing its listeners; see the README.
  *
  * <p>Outside a drain, the handler's cost is one volatile read per response.
  */
@@ -167,12 +167,13 @@ public final class NettyDrain {
   }
 
   /**
-   * Closes server channels (listeners) at once and returns when the operating system refuses new
-   * connections on them. A closed NIO server channel still registered with a selector keeps its
-   * socket listening until the selector next runs, and a client connecting meanwhile gets a
-   * connection that is reset later: this waits for each listener's event loop to run through its
-   * selector after the close. Waits at most one second in all. It blocks: call it from a thread
-   * that is no event loop.
+   * Closes server channels (listeners) at once and waits for their event loops to release the
+   * sockets. A closed NIO server channel still registered with a selector keeps its socket
+   * listening until the selector next runs, and a client connecting meanwhile gets a connection
+   * that is reset later: this has each listener's event loop run a few tasks, between which it
+   * passes through its selector, which usually releases the socket within a millisecond or two. A
+   * host that must be sure can probe the port until it refuses connections, as the demo does. Waits
+   * at most one second in all. It blocks: call it from a thread that is no event loop.
    *
    * @param listeners the server channels to close
    * @throws InterruptedException when the calling thread is interrupted while waiting

@@ -2,10 +2,6 @@ package io.conea.demo;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.EnumSet;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
@@ -80,34 +76,7 @@ final class JettyServer {
     for (Connector each : server.getConnectors()) {
       each.shutdown();
     }
-    awaitRefused(port);
-  }
-
-  /**
-   * Waits (up to a second) until the closed listener's port refuses connections: the socket of a
-   * listener closed while its acceptor thread is in accept() is released only once that thread
-   * returns, and a client connecting meanwhile would be reset later.
-   */
-  private void awaitRefused(int port) throws InterruptedException {
-    String host = connector.getHost();
-    InetAddress address;
-    try {
-      address =
-          host == null || InetAddress.getByName(host).isAnyLocalAddress()
-              ? InetAddress.getLoopbackAddress()
-              : InetAddress.getByName(host);
-    } catch (IOException e) {
-      return;
-    }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (System.nanoTime() < deadline) {
-      try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress(address, port), 100);
-      } catch (IOException refused) {
-        return;
-      }
-      Thread.sleep(5);
-    }
+    Ports.awaitRefused(connector.getHost(), port);
   }
 
   /**

@@ -76,7 +76,9 @@ final class NettyServer {
   /** Stops accepting: returns once new connections are refused. */
   void stopAccepting() throws InterruptedException {
     if (serverChannel != null) {
+      int port = port();
       NettyDrain.closeListeners(serverChannel);
+      Ports.awaitRefused(host, port);
     }
   }
 
