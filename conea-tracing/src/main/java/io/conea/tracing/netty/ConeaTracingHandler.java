@@ -7,18 +7,29 @@ import io.conea.metrics.internal.RequestTargets;
 import io.conea.tracing.HttpServerRequestAccessor;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.TracedRequest;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import io.opentelemetry.context.Scope;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -50,9 +61,15 @@ import org.jspecify.annotations.Nullable;
  * <p>When the connection closes before a response completes, the request is still counted and its
  * span ended, with the status already sent or 499 ("client closed request", not a 5xx) when none
  * was, and {@code error.type=connection_closed}: see {@link TracedRequest#endConnectionClosed()}.
- * When the handler leaves the pipeline of a live connection, the requests in flight end with the
- * status already sent or, when none was, as status {@code _OTHER}: see {@link
- * TracedRequest#endUnobserved()}.
+ * That includes a request whose headers the close cut off (the codec passes it on with a {@code
+ * PrematureChannelClosureException} as its decoder result) and any request answered only after its
+ * connection closed: the 400 an application writes for the cut-off request never reaches the
+ * client, so it is not what the request is counted with.
+ *
+ * <p>Created with a {@link NettyDrain}, the handler takes part in that drain's graceful shutdown:
+ * see {@link #create(HttpServerTracing, NettyDrain)}. When the handler leaves the pipeline of a
+ * live connection, the requests in flight end with the status already sent or, when none was, as
+ * status {@code _OTHER}: see {@link TracedRequest#endUnobserved()}.
  *
  * <p>Past {@link HttpServerTracing#maxPendingRequestsPerConnection()} pipelined requests in flight,
  * further ones are counted but not traced; at four times that bound (256 by default), the handler
@@ -85,9 +102,20 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   private @Nullable TracedRequest scoped;
   private @Nullable Scope readScope;
   private boolean dispatching;
+  private final @Nullable NettyDrain drain;
 
-  ConeaTracingHandler(HttpServerTracing tracing) {
+  /** How many requests have been read on this connection: a drain's idle check compares it. */
+  private long reads;
+
+  /** Whether the connection closes once the responses in flight are written (during a drain). */
+  private boolean closeWhenAnswered;
+
+  /** The request the closing of its connection cut off while it was read; never answered. */
+  private @Nullable TracedRequest cutOff;
+
+  ConeaTracingHandler(HttpServerTracing tracing, @Nullable NettyDrain drain) {
     this.tracing = tracing;
+    this.drain = drain;
     this.maxTraced = tracing.maxPendingRequestsPerConnection();
     this.pauseAt = (int) Math.min(Integer.MAX_VALUE, (long) PAUSE_FACTOR * maxTraced);
   }
@@ -95,7 +123,20 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   /** Returns a handler for one channel. */
   public static ConeaTracingHandler create(HttpServerTracing tracing) {
     Compatibility.require(ConeaTracingHandler.class, Compatibility.NETTY);
-    return new ConeaTracingHandler(requireNonNull(tracing, "tracing"));
+    return new ConeaTracingHandler(requireNonNull(tracing, "tracing"), null);
+  }
+
+  /**
+   * Returns a handler for one channel that takes part in the given drain: once {@link
+   * NettyDrain#drain(Duration)} starts, the connection closes after the response to its last
+   * request in flight, which carries {@code Connection: close}, or, when it has nothing in flight
+   * and receives no request within {@link NettyDrain#IDLE_GRACE_MILLIS}, as idle. See {@link
+   * NettyDrain}.
+   */
+  public static ConeaTracingHandler create(HttpServerTracing tracing, NettyDrain drain) {
+    Compatibility.require(ConeaTracingHandler.class, Compatibility.NETTY);
+    return new ConeaTracingHandler(
+        requireNonNull(tracing, "tracing"), requireNonNull(drain, "drain"));
   }
 
   /** Counts the connection when the handler joins a channel that is already active. */
@@ -139,6 +180,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
     }
     if (counted && ctx.channel().isActive()) {
       counted = false;
+      if (drain != null) {
+        drain.unregister(this);
+      }
       TracedRequest request;
       while ((request = pending.pollFirst()) != null) {
         request.endUnobserved();
@@ -160,6 +204,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (msg instanceof HttpRequest) {
+      reads++;
       readingRequest = (HttpRequest) msg;
       try {
         reading =
@@ -178,6 +223,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
       }
     }
     TracedRequest current = reading;
+    if (current != null && msg instanceof DecoderResultProvider && cutOffByClose(msg)) {
+      cutOff = current;
+    }
     if (msg instanceof LastHttpContent) {
       reading = null;
     }
@@ -209,6 +257,14 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
     super.channelReadComplete(ctx);
   }
 
+  /** Whether the codec passed the message on because the connection closed in the middle of it. */
+  private static boolean cutOffByClose(Object msg) {
+    DecoderResult result = ((DecoderResultProvider) msg).decoderResult();
+    return result != null
+        && result.isFailure()
+        && result.cause() instanceof PrematureChannelClosureException;
+  }
+
   private void closeReadScope() {
     if (scoped != null) {
       scoped = null;
@@ -230,20 +286,114 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
       int status = statusCode((HttpResponse) msg);
       interim = status >= 100 && status < 200 && status != 101;
       TracedRequest head = pending.peekFirst();
-      if (!interim && head != null) {
+      if (!interim && head != null && head != cutOff && ctx.channel().isActive()) {
         head.responseStatus(status);
+      }
+      if (!interim && drain != null && drain.draining && pending.size() <= 1) {
+        closeAfterThisResponse((HttpResponse) msg);
       }
     }
     if (!interim && msg instanceof LastHttpContent) {
       TracedRequest head = pending.pollFirst();
       if (head != null) {
-        head.end(head.responseStatus() > 0 ? head.responseStatus() : 200, null, null);
+        if (head == cutOff || !ctx.channel().isActive()) {
+          // Whatever the application answers, it does not reach the client.
+          head.endConnectionClosed();
+        } else {
+          head.end(head.responseStatus() > 0 ? head.responseStatus() : 200, null, null);
+        }
+        if (drain != null && drain.draining) {
+          drain.completed.increment();
+        }
       }
       if (readingPaused && pending.size() <= maxTraced) {
         resumeReading(ctx);
       }
+      if (closeWhenAnswered && pending.isEmpty()) {
+        ChannelPromise written = promise.unvoid();
+        ctx.write(msg, written);
+        written.addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
     }
     ctx.write(msg, promise);
+  }
+
+  /**
+   * Marks the response to the last request in flight of a draining connection: the client learns
+   * that the connection closes after it, and it does once the response is written.
+   */
+  private void closeAfterThisResponse(HttpResponse response) {
+    closeWhenAnswered = true;
+    try {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } catch (RuntimeException readOnlyHeaders) {
+      // The connection still closes after the response, as a client must expect of HTTP/1.1.
+    }
+  }
+
+  /**
+   * Starts draining this connection on its event loop: its last response in flight closes it, and
+   * when none is in flight and no request comes within the idle grace, it is closed as idle.
+   * Returns the task, or null when there is no connection to drain.
+   */
+  @Nullable Future<?> startDrain() {
+    return onEventLoop(
+        () -> {
+          NettyDrain owner = drain;
+          ChannelHandlerContext ctx = context;
+          if (owner == null || ctx == null || !counted || ctx.isRemoved()) {
+            return;
+          }
+          owner.inFlightAtStart.addAndGet(pending.size());
+          closeWhenAnswered = true;
+          if (pending.isEmpty()) {
+            long readsAtStart = reads;
+            ctx.executor()
+                .schedule(
+                    () -> closeIfStillIdle(owner, ctx, readsAtStart),
+                    NettyDrain.IDLE_GRACE_MILLIS,
+                    TimeUnit.MILLISECONDS);
+          }
+        });
+  }
+
+  private void closeIfStillIdle(NettyDrain owner, ChannelHandlerContext ctx, long readsAtStart) {
+    if (counted && !ctx.isRemoved() && pending.isEmpty() && reads == readsAtStart) {
+      owner.idleClosed.incrementAndGet();
+      // Flushes what the connection was still writing before closing it.
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /** Closes this connection at the drain's bound, whatever is in flight; null when none. */
+  @Nullable Future<?> forceClose() {
+    return onEventLoop(
+        () -> {
+          NettyDrain owner = drain;
+          ChannelHandlerContext ctx = context;
+          if (owner == null || ctx == null || !counted) {
+            return;
+          }
+          owner.abandoned.addAndGet(pending.size());
+          ctx.channel().close();
+        });
+  }
+
+  private @Nullable Future<?> onEventLoop(Runnable task) {
+    ChannelHandlerContext ctx = context;
+    if (ctx == null) {
+      return null;
+    }
+    try {
+      return ctx.executor().submit(task);
+    } catch (RejectedExecutionException e) {
+      // The event loop has stopped: its channels are closed.
+      if (drain != null) {
+        drain.unregister(this);
+      }
+      return null;
+    }
   }
 
   private void resumeReading(ChannelHandlerContext ctx) {
@@ -260,6 +410,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
     if (!counted) {
       counted = true;
       tracing.connectionOpened();
+      if (drain != null) {
+        drain.register(this);
+      }
     }
   }
 
@@ -268,6 +421,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
     if (counted) {
       counted = false;
       tracing.connectionClosed();
+      if (drain != null) {
+        drain.unregister(this);
+      }
     }
   }
 

@@ -266,6 +266,39 @@ class ConeaTracingHandlerTest {
   }
 
   @Test
+  void requestWhoseHeadersAreCutOffByACloseIsCountedAs499NotAs400AndItsSpanEnded()
+      throws Exception {
+    double before = telemetry.requests("GET", "/cut", "499");
+    try (Socket socket = connect()) {
+      // The request line and part of the headers, then the client goes away.
+      send(socket, "GET /cut HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Partial: abc");
+      Thread.sleep(50);
+    }
+    SpanData span = telemetry.awaitSpans(1).get(0);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.path"))).isEqualTo("/cut");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed");
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isNull();
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    Await.until(() -> telemetry.requests("GET", "/cut", "499") == before + 1);
+    // The application answered the cut-off request 400, which no client received.
+    assertThat(telemetry.requests("GET", "/cut", "400")).isZero();
+  }
+
+  @Test
+  void malformedRequestOnALiveConnectionIsStillCountedWithThe400TheClientReceives()
+      throws Exception {
+    double before = telemetry.requests("GET", "/malformed", "400");
+    try (Socket socket = connect()) {
+      send(socket, "GET /malformed HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n");
+      assertThat(readUntil(socket, r -> r.contains("\r\n\r\n"))).startsWith("HTTP/1.1 400");
+    }
+    Await.until(() -> telemetry.requests("GET", "/malformed", "400") == before + 1);
+    assertThat(telemetry.requests("GET", "/malformed", "499")).isZero();
+  }
+
+  @Test
   void connectionClosedAfterTheHeadersIsCountedWithTheStatusSent() throws Exception {
     double before = telemetry.requests("GET", "/headers-only", "200");
     try (Socket socket = connect()) {
@@ -720,7 +753,9 @@ class ConeaTracingHandlerTest {
                     }
                   });
         }
-        if (msg instanceof LastHttpContent) {
+        // A request the codec could not decode has no content to wait for.
+        if (msg instanceof LastHttpContent
+            || (msg instanceof HttpRequest && !request.decoderResult().isSuccess())) {
           respond(ctx, request);
         }
       } finally {

@@ -9,9 +9,12 @@ import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.OpenTelemetryExemplars;
 import io.conea.tracing.RouteTemplates;
 import io.conea.tracing.netty.ConeaTracingHandler;
+import io.conea.tracing.netty.NettyDrain;
 import io.conea.tracing.sdk.ConeaTracing;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +28,15 @@ import org.slf4j.LoggerFactory;
 final class Demo implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Demo.class);
-  static final long STOP_TIMEOUT_MILLIS = 15_000;
+
+  /**
+   * How long the servers may take to answer the requests in flight at shutdown, by default: with
+   * the span flush ({@link #FLUSH_TIMEOUT}) well within Kubernetes' default grace period of 30 s.
+   */
+  static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+
+  /** How long the last span export may take at shutdown. */
+  static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(5);
 
   /** What the demo is started with. */
   record Settings(
@@ -40,12 +51,36 @@ final class Demo implements AutoCloseable {
         throw new IllegalArgumentException(
             "CONEA_DEMO_HOST must be an address to listen on, such as 127.0.0.1 or 0.0.0.0");
       }
-      return new Settings(
-          host,
-          port(env, "CONEA_DEMO_SERVLET_PORT", 8080),
-          port(env, "CONEA_DEMO_NETTY_PORT", 8081),
-          args.contains("--traffic"),
-          env);
+      Settings settings =
+          new Settings(
+              host,
+              port(env, "CONEA_DEMO_SERVLET_PORT", 8080),
+              port(env, "CONEA_DEMO_NETTY_PORT", 8081),
+              args.contains("--traffic"),
+              env);
+      settings.drainTimeout(); // fails now rather than at shutdown
+      return settings;
+    }
+
+    /**
+     * How long both servers together may take to answer the requests in flight at shutdown: {@code
+     * CONEA_DEMO_DRAIN_SECONDS}, 10 by default.
+     */
+    Duration drainTimeout() {
+      String value = env.get("CONEA_DEMO_DRAIN_SECONDS");
+      if (value == null || value.isBlank()) {
+        return DEFAULT_DRAIN_TIMEOUT;
+      }
+      try {
+        double seconds = Double.parseDouble(value.trim());
+        if (seconds >= 0 && seconds <= 3600) {
+          return Duration.ofMillis(Math.round(seconds * 1000));
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException(
+          "CONEA_DEMO_DRAIN_SECONDS must be a number of seconds (0-3600), was: " + value);
     }
 
     private static int port(Map<String, String> env, String name, int fallback) {
@@ -79,9 +114,11 @@ final class Demo implements AutoCloseable {
   private final RecentSpans recentSpans = new RecentSpans(200);
   private final JettyServer jetty;
   private final NettyServer netty;
+  private final Duration drainTimeout;
   private TrafficGenerator traffic;
 
   private Demo(Settings settings) throws Exception {
+    drainTimeout = settings.drainTimeout();
     tracing = tracing(settings.env(), recentSpans);
     prometheus = PrometheusMetrics.create(OpenTelemetryExemplars.create());
     metrics = ConeaMetrics.create(prometheus.registry());
@@ -100,10 +137,16 @@ final class Demo implements AutoCloseable {
     ChatService chat = new ChatService(ai, scheduler);
     DemoApi api = new DemoApi(metrics, prometheus, chat, recentSpans::toJson, scheduler);
     jetty =
-        new JettyServer(settings.host(), settings.servletPort(), api, http, STOP_TIMEOUT_MILLIS);
+        new JettyServer(
+            settings.host(), settings.servletPort(), api, http, drainTimeout.toMillis());
+    NettyDrain drain = NettyDrain.create();
     netty =
         new NettyServer(
-            settings.host(), settings.nettyPort(), api, () -> ConeaTracingHandler.create(http));
+            settings.host(),
+            settings.nettyPort(),
+            api,
+            () -> ConeaTracingHandler.create(http, drain),
+            drain);
   }
 
   /** Starts both servers, and the traffic if asked for. */
@@ -140,7 +183,10 @@ final class Demo implements AutoCloseable {
    * are kept in memory only, for {@code /debug/traces}, instead of failing to reach localhost:4318.
    */
   private static ConeaTracing tracing(Map<String, String> env, RecentSpans recentSpans) {
-    ConeaTracing.Builder builder = ConeaTracing.builder("conea-api").addSpanProcessor(recentSpans);
+    ConeaTracing.Builder builder =
+        ConeaTracing.builder("conea-api")
+            .addSpanProcessor(recentSpans)
+            .shutdownTimeout(FLUSH_TIMEOUT);
     boolean collector =
         env.containsKey("OTEL_TRACES_EXPORTER")
             || env.containsKey("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -154,21 +200,68 @@ final class Demo implements AutoCloseable {
     return builder.build();
   }
 
-  /** Stops gracefully: in-flight requests finish, then spans are flushed. */
+  /**
+   * Stops gracefully, within the drain timeout plus the flush timeout: both servers stop accepting
+   * at once, drain in parallel (requests in flight are answered with Connection: close, idle
+   * connections closed), then spans are flushed.
+   */
   @Override
   public void close() {
+    long started = System.nanoTime();
     if (traffic != null) {
       traffic.close();
     }
+    // Both ports refuse new connections from the same moment on.
+    CompletableFuture<Void> nettyClosed =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                netty.stopAccepting();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
     try {
-      netty.stop(STOP_TIMEOUT_MILLIS);
+      jetty.stopAccepting();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.warn("Jetty did not stop accepting cleanly", e);
     }
+    nettyClosed.join();
+    // Both drain in parallel, under one bound.
+    CompletableFuture<NettyDrain.Result> nettyDrained =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return netty.drain(drainTimeout);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+              }
+            });
     try {
       jetty.stop();
     } catch (Exception e) {
       log.warn("Jetty did not stop cleanly", e);
+    }
+    NettyDrain.Result drained = nettyDrained.join();
+    try {
+      netty.stopLoops();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (drained != null) {
+      log.atInfo()
+          .addKeyValue("in_flight", drained.inFlightAtStart())
+          .addKeyValue("completed", drained.completed())
+          .addKeyValue("abandoned", drained.abandoned())
+          .addKeyValue("idle_closed", drained.idleClosed())
+          .addKeyValue("forced_closes", drained.forcedCloses())
+          .addKeyValue("drain_ms", drained.elapsed().toMillis())
+          .addKeyValue(
+              "servers_stopped_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+          .log("Netty connections drained");
     }
     scheduler.shutdown();
     try {

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Serves the demo's API from Netty. Answers that complete later are written from the event loop,
@@ -22,38 +21,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-  /** Counts requests being answered on all connections, so shutdown can wait for them. */
-  static final class InFlight {
-    private int count;
-
-    synchronized void begin() {
-      count++;
-    }
-
-    synchronized void end() {
-      if (--count == 0) {
-        notifyAll();
-      }
-    }
-
-    synchronized void awaitIdle(long timeoutMillis) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-      long left;
-      while (count > 0 && (left = deadline - System.nanoTime()) > 0) {
-        TimeUnit.NANOSECONDS.timedWait(this, left);
-      }
-    }
-  }
-
   private record Pending(CompletableFuture<ApiResponse> answer, boolean keepAlive) {}
 
   private final DemoApi api;
-  private final InFlight inFlight;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
-  DemoNettyHandler(DemoApi api, InFlight inFlight) {
+  DemoNettyHandler(DemoApi api) {
     this.api = api;
-    this.inFlight = inFlight;
   }
 
   @Override
@@ -75,7 +49,6 @@ final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest
               ByteBufUtil.getBytes(request.content()));
       answer = api.handle(apiRequest);
     }
-    inFlight.begin();
     pending.add(new Pending(answer, keepAlive));
     if (answer.isDone()) {
       flush(ctx);
@@ -103,7 +76,7 @@ final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest
       }
       HttpUtil.setContentLength(http, response.body().length);
       HttpUtil.setKeepAlive(http, next.keepAlive());
-      ctx.write(http).addListener(done -> inFlight.end());
+      ctx.write(http);
       wrote = true;
     }
     if (wrote) {
@@ -113,11 +86,8 @@ final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    // Answers still pending will never be written: they no longer count as in flight.
-    while (!pending.isEmpty()) {
-      pending.poll();
-      inFlight.end();
-    }
+    // Answers still pending will never be written.
+    pending.clear();
     super.channelInactive(ctx);
   }
 

@@ -1,5 +1,6 @@
 package io.conea.demo;
 
+import io.conea.tracing.netty.NettyDrain;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -22,18 +24,28 @@ final class NettyServer {
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers =
       new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-  private final DemoNettyHandler.InFlight inFlight = new DemoNettyHandler.InFlight();
   private final String host;
   private final int requestedPort;
   private final DemoApi api;
   private final Supplier<ChannelHandler> instrumentation;
+  private final NettyDrain drain;
   private Channel serverChannel;
 
-  NettyServer(String host, int port, DemoApi api, Supplier<ChannelHandler> instrumentation) {
+  /**
+   * @param instrumentation makes each connection's instrumentation handler, which takes part in the
+   *     drain
+   */
+  NettyServer(
+      String host,
+      int port,
+      DemoApi api,
+      Supplier<ChannelHandler> instrumentation,
+      NettyDrain drain) {
     this.host = host;
     this.requestedPort = port;
     this.api = api;
     this.instrumentation = instrumentation;
+    this.drain = drain;
   }
 
   void start() throws InterruptedException {
@@ -51,7 +63,7 @@ final class NettyServer {
                         .addLast("keep-alive", new HttpServerKeepAliveHandler())
                         .addLast("conea", instrumentation.get())
                         .addLast("aggregator", new HttpObjectAggregator(DemoServlet.MAX_BODY_BYTES))
-                        .addLast("api", new DemoNettyHandler(api, inFlight));
+                        .addLast("api", new DemoNettyHandler(api));
                   }
                 });
     serverChannel = bootstrap.bind(host, requestedPort).sync().channel();
@@ -61,13 +73,26 @@ final class NettyServer {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to the timeout), then stops the loops. */
-  void stop(long timeoutMillis) throws InterruptedException {
+  /** Stops accepting: returns once new connections are refused. */
+  void stopAccepting() throws InterruptedException {
     if (serverChannel != null) {
-      serverChannel.close().sync();
+      int port = port();
+      NettyDrain.closeListeners(serverChannel);
+      Ports.awaitRefused(host, port);
     }
-    inFlight.awaitIdle(timeoutMillis);
+  }
+
+  /**
+   * Answers the requests in flight with Connection: close, closes idle connections, and closes what
+   * is left at the bound.
+   */
+  NettyDrain.Result drain(Duration bound) throws InterruptedException {
+    return drain.drain(bound);
+  }
+
+  /** Stops the event loops; the connections are closed by then. */
+  void stopLoops() throws InterruptedException {
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(2, TimeUnit.SECONDS);
   }
 }
