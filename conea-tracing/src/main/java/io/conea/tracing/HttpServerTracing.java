@@ -9,6 +9,7 @@ import io.conea.metrics.ConeaMetrics;
 import io.conea.metrics.HttpServerMetrics;
 import io.conea.metrics.internal.Compatibility;
 import io.conea.metrics.internal.HttpMethods;
+import io.conea.metrics.internal.LoggedErrors;
 import io.conea.metrics.internal.MdcKeys;
 import io.conea.metrics.internal.RequestTargets;
 import io.opentelemetry.api.OpenTelemetry;
@@ -222,6 +223,16 @@ public final class HttpServerTracing {
 
   void reportFailure(String what, Throwable failure) {
     failures.report(what, failure);
+  }
+
+  /**
+   * Notes, when error lines are written, that the line of a request that failed with {@code error}
+   * is to come, so that a container's own report of it in the meantime is known as a duplicate.
+   */
+  void errorLinePending(Throwable error) {
+    if (errorLog) {
+      LoggedErrors.note(error);
+    }
   }
 
   private <R> TracedRequest start(

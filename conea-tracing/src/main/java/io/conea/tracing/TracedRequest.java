@@ -292,6 +292,11 @@ public final class TracedRequest {
    */
   public void end(int status, @Nullable Throwable error, @Nullable String frameworkRoute) {
     if (arrived != 0 && adapterArrived(status, error, frameworkRoute, false)) {
+      if (error != null) {
+        // The error line comes when the transport reports, after the container's own report of
+        // the exception on this thread: that one is the duplicate to drop.
+        tracing.errorLinePending(error);
+      }
       return;
     }
     if (ENDING.compareAndSet(this, 0, ENDED)) {

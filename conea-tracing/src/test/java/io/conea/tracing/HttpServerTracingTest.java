@@ -728,11 +728,7 @@ class HttpServerTracingTest {
 
   @Test
   void accessLogWritesOneLinePerRequestWithKeyValues() {
-    Logger access = (Logger) LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
-    ListAppender<ILoggingEvent> appender = new ListAppender<>();
-    appender.start();
-    access.addAppender(appender);
-    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    ListAppender<ILoggingEvent> appender = attachToAccessLogger();
     try {
       serve(tracing, FakeRequest.get("/api/v1/users/1"), 200);
       assertThat(appender.list).isEmpty(); // off by default
@@ -755,18 +751,13 @@ class HttpServerTracingTest {
       assertThat(event.getMDCPropertyMap())
           .containsEntry("trace_id", traced.span().getSpanContext().getTraceId());
     } finally {
-      access.detachAppender(appender);
-      access.setLevel(null);
+      detachFromAccessLogger(appender);
     }
   }
 
   @Test
   void errorLogWritesOneErrorLineInsideTheRequestInPlaceOfItsAccessLine() {
-    Logger access = (Logger) LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
-    ListAppender<ILoggingEvent> appender = new ListAppender<>();
-    appender.start();
-    access.addAppender(appender);
-    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    ListAppender<ILoggingEvent> appender = attachToAccessLogger();
     try {
       IllegalStateException boom = new IllegalStateException("boom");
       TracedRequest quiet = tracing.start(FakeRequest.get("/api/v1/users/1"), FakeRequest.ACCESSOR);
@@ -812,9 +803,23 @@ class HttpServerTracingTest {
               io.conea.metrics.internal.LoggedErrors.alreadyLogged(new IllegalStateException("x")))
           .isFalse();
     } finally {
-      access.detachAppender(appender);
-      access.setLevel(null);
+      detachFromAccessLogger(appender);
     }
+  }
+
+  private static ListAppender<ILoggingEvent> attachToAccessLogger() {
+    Logger access = (Logger) LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    access.addAppender(appender);
+    access.setLevel(ch.qos.logback.classic.Level.INFO);
+    return appender;
+  }
+
+  private static void detachFromAccessLogger(ListAppender<ILoggingEvent> appender) {
+    Logger access = (Logger) LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
+    access.detachAppender(appender);
+    access.setLevel(null);
   }
 
   @Test

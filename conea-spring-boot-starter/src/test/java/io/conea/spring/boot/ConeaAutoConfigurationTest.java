@@ -391,6 +391,37 @@ class ConeaAutoConfigurationTest {
   }
 
   private static int errorLines(WebApplicationContextRunner runner) {
+    return (int)
+        accessLoggerEvents(
+                runner,
+                context -> {
+                  ConeaTracingFilter filter =
+                      (ConeaTracingFilter)
+                          context
+                              .getBean("coneaTracingFilter", FilterRegistrationBean.class)
+                              .getFilter();
+                  try {
+                    filter.doFilter(
+                        new MockHttpServletRequest("GET", "/api/v1/boom"),
+                        new MockHttpServletResponse(),
+                        (req, res) -> {
+                          throw new IllegalStateException("boom");
+                        });
+                  } catch (IllegalStateException expected) {
+                    // rethrown unchanged, as the container must see it
+                  }
+                })
+            .stream()
+            .filter(line -> line.getLevel() == ch.qos.logback.classic.Level.ERROR)
+            .count();
+  }
+
+  /** The events of conea's request logger while {@code action} runs in the runner's context. */
+  private static List<ch.qos.logback.classic.spi.ILoggingEvent> accessLoggerEvents(
+      WebApplicationContextRunner runner,
+      org.springframework.boot.test.context.runner.ContextConsumer<
+              org.springframework.boot.test.context.assertj.AssertableWebApplicationContext>
+          action) {
     ch.qos.logback.classic.Logger access =
         (ch.qos.logback.classic.Logger)
             org.slf4j.LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
@@ -399,27 +430,8 @@ class ConeaAutoConfigurationTest {
     lines.start();
     access.addAppender(lines);
     try {
-      runner.run(
-          context -> {
-            ConeaTracingFilter filter =
-                (ConeaTracingFilter)
-                    context.getBean("coneaTracingFilter", FilterRegistrationBean.class).getFilter();
-            MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/v1/boom");
-            try {
-              filter.doFilter(
-                  request,
-                  new MockHttpServletResponse(),
-                  (req, res) -> {
-                    throw new IllegalStateException("boom");
-                  });
-            } catch (IllegalStateException expected) {
-              // rethrown unchanged, as the container must see it
-            }
-          });
-      return (int)
-          lines.list.stream()
-              .filter(line -> line.getLevel() == ch.qos.logback.classic.Level.ERROR)
-              .count();
+      runner.run(action);
+      return lines.list;
     } finally {
       access.detachAppender(lines);
     }
@@ -432,19 +444,7 @@ class ConeaAutoConfigurationTest {
   }
 
   private static int accessLogLines(WebApplicationContextRunner runner) {
-    ch.qos.logback.classic.Logger access =
-        (ch.qos.logback.classic.Logger)
-            org.slf4j.LoggerFactory.getLogger(HttpServerTracing.ACCESS_LOGGER_NAME);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-        new ch.qos.logback.core.read.ListAppender<>();
-    lines.start();
-    access.addAppender(lines);
-    try {
-      runner.run(context -> tracedPaths(context, "/api/v1/users/1"));
-      return lines.list.size();
-    } finally {
-      access.detachAppender(lines);
-    }
+    return accessLoggerEvents(runner, context -> tracedPaths(context, "/api/v1/users/1")).size();
   }
 
   @Test

@@ -57,8 +57,15 @@ final class SpanExportStats {
   private final Reader reader = new Reader();
   private final List<ExportTarget> targets = new CopyOnWriteArrayList<>();
 
-  /** Registers the meters on {@code registry}; the counts are kept here. */
-  void bindTo(MeterRegistry registry) {
+  /**
+   * Registers the meters on {@code registry}, once: Spring Boot binds every {@code MeterBinder}
+   * bean, and {@code httpServerTracing(metrics)} binds too, and a registry warns of a second
+   * registration. The counts are kept here.
+   */
+  synchronized void bindTo(MeterRegistry registry) {
+    if (registry.find(DROPPED).tag(REASON, QUEUE_FULL).functionCounter() != null) {
+      return;
+    }
     FunctionCounter.builder(DROPPED, this, SpanExportStats::queueFullSpans)
         .description(
             "Sampled spans that never reached the trace backend: dropped because the export queue"

@@ -91,7 +91,6 @@ class StarterApplicationTest {
   private int logErrorStart;
   private int logErrorEnd;
   private int boomStart;
-  private int boomEnd;
   private int scrapes;
 
   /**
@@ -141,7 +140,6 @@ class StarterApplicationTest {
     send("GET", "/api/v1/teapot", 418);
     boomStart = stdout.size();
     send("GET", "/api/v1/boom", 500);
-    boomEnd = stdout.size();
     send("GET", "/api/v1/boom", 500);
     send("GET", UNKNOWN_PATH, 404);
     send("GET", UNKNOWN_PATH, 404);
@@ -189,7 +187,8 @@ class StarterApplicationTest {
               : path.equals(REJECTED_PATH)
                   ? "_OTHER"
                   : path.startsWith("/api/v1/users/") ? USERS_ROUTE : path;
-      expected.merge(series(call.method(), endpoint, call.expected()), 1.0, Double::sum);
+      expected.merge(
+          rejectedAsSent(series(call.method(), endpoint, call.expected())), 1.0, Double::sum);
     }
 
     // A request is counted once its response is written, so the last one may land a moment
@@ -205,7 +204,7 @@ class StarterApplicationTest {
       }
       counted = new LinkedHashMap<>();
       for (PrometheusText.Sample sample : scrape().samples("http_requests_total")) {
-        counted.put(sample.labels(), sample.value());
+        counted.merge(rejectedAsSent(sample.labels()), sample.value(), Double::sum);
       }
       if (counted.equals(expectedNow) || System.nanoTime() > deadline) {
         break;
@@ -355,19 +354,20 @@ class StarterApplicationTest {
 
   @Test
   @Order(8)
-  void unhandledExceptionIsLoggedAsOneErrorLineInsideTheRequest() {
+  void unhandledExceptionIsLoggedAsOneErrorLineInsideTheRequest() throws InterruptedException {
     // conea's line, written inside the request's scope; the container's (Tomcat's, Jetty's) or
     // WebFlux's own report of the same exception, written after the scope closed, is dropped.
-    List<JsonNode> errors = new ArrayList<>();
-    List<String> lines = stdout.lines(boomStart, boomEnd);
-    for (String line : lines) {
-      JsonNode event = HostProbes.parseObject(json, line);
-      String level = event == null ? "" : event.path("level").asText();
-      if (level.equals("error") || level.equals("warn")) {
-        errors.add(event);
-      }
+    // Behind Jetty's handler the request ends, and the line is written, once Jetty has logged the
+    // response, which can be a moment after the client read it.
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    List<JsonNode> errors = boomReports();
+    while (errors.size() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      errors = boomReports();
     }
-    assertEquals(1, errors.size(), "error events logged by GET /api/v1/boom: " + lines);
+    Thread.sleep(200);
+    errors = boomReports();
+    assertEquals(2, errors.size(), "reports of the two GET /api/v1/boom: " + errors);
     JsonNode event = errors.get(0);
     assertEquals("error", event.path("level").asText(), event.toString());
     assertEquals("GET", event.path("method").asText(null), event.toString());
@@ -521,6 +521,37 @@ class StarterApplicationTest {
       body = "";
     }
     calls.add(new Call(method, path, expected, received, body));
+  }
+
+  /**
+   * A rejected request's series with any method: Tomcat reads the method of a request it rejects
+   * (GET), Jetty does not always ({@code _OTHER}).
+   */
+  private static Map<String, String> rejectedAsSent(Map<String, String> labels) {
+    if (!"_OTHER".equals(labels.get("endpoint")) || !"400".equals(labels.get("status"))) {
+      return labels;
+    }
+    Map<String, String> any = new LinkedHashMap<>(labels);
+    any.put("method", "GET or _OTHER");
+    return any;
+  }
+
+  /** Every warning or error on stdout that reports the controller's exception. */
+  private List<JsonNode> boomReports() {
+    List<JsonNode> reports = new ArrayList<>();
+    for (String line : stdout.lines(boomStart, stdout.size())) {
+      JsonNode event = HostProbes.parseObject(json, line);
+      String level = event == null ? "" : event.path("level").asText();
+      if ((level.equals("error") || level.equals("warn"))
+          && event
+              .path("error")
+              .path("stack_trace")
+              .asText("")
+              .contains("IllegalStateException: boom")) {
+        reports.add(event);
+      }
+    }
+    return reports;
   }
 
   /** Sends a request that HTTP clients refuse to send, on a socket of its own. */
