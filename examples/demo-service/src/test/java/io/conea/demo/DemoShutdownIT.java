@@ -126,8 +126,15 @@ class DemoShutdownIT {
       }
     }
     int answered = clients.stream().mapToInt(c -> c.complete).sum();
-    assertThat(accessLines).allSatisfy(e -> assertThat(e.path("status").asInt()).isEqualTo(200));
-    assertThat(accessLines).hasSize(answered);
+    long jettyNotAccepted =
+        clients.stream().filter(c -> c.port == servletPort && c.end == End.NOT_ACCEPTED).count();
+    // Every answered request once with 200; a request Jetty read but could no longer answer (its
+    // connection closed under it, see below) is counted 499, as the client got nothing.
+    assertThat(accessLines).allSatisfy(e -> assertThat(e.path("status").asInt()).isIn(200, 499));
+    assertThat(accessLines.stream().filter(e -> e.path("status").asInt() == 200).count())
+        .isEqualTo(answered);
+    assertThat(accessLines.stream().filter(e -> e.path("status").asInt() == 499).count())
+        .isLessThanOrEqualTo(jettyNotAccepted);
     assertThat(drained).as("the drain's figures are logged").isNotNull();
 
     // The clients of both ports: slow requests in flight at SIGTERM were answered, with
@@ -147,15 +154,13 @@ class DemoShutdownIT {
                 assertThat(c.end)
                     .as(c.toString())
                     .isIn(End.CLOSED_AFTER_CONNECTION_CLOSE, End.IDLE_CLOSED));
-    // Jetty may still close a busy keep-alive connection as a request arrives on it; the request
-    // is in no access log line (see above), so it never reached the filter. Counted, not asserted
-    // away: the Jetty side of the issue is worked on separately.
-    long jettyNotAccepted =
-        clients.stream().filter(c -> c.port == servletPort && c.end == End.NOT_ACCEPTED).count();
+    // Jetty may still close a busy keep-alive connection as a request arrives on it: the client
+    // gets no answer, and the request, if Jetty read it, is counted 499. Reported, not asserted
+    // away (README, "Graceful shutdown").
     System.out.printf(
         Locale.ROOT,
-        "demo SIGTERM under load: %d clients, %d requests answered, 0 of %d accepted requests"
-            + " dropped, %d requests sent and not read (Jetty), SIGTERM to exit %d ms; netty"
+        "demo SIGTERM under load: %d clients, %d requests answered, %d access-log lines (200 or 499),"
+            + " %d requests sent and not answered (Jetty), SIGTERM to exit %d ms; netty"
             + " drain: %s%n",
         clients.size(),
         answered,
