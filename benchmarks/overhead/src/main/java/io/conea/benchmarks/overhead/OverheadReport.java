@@ -197,11 +197,12 @@ public final class OverheadReport {
                 + " small JSON object; `OverheadService`) run four ways from the same class path,"
                 + " driven by `wrk` on loopback: ")
         .append(machine.getOrDefault("load", "?"))
-        .append(". The variants alternate, ")
+        .append(". ")
         .append(machine.getOrDefault("rounds", "?"))
         .append(
-            " rounds, the order rotated each round; every run is a fresh JVM. Figures are the"
-                + " medians over the rounds.\n\n");
+            " round(s) of the four variants, the order rotated each round, so that the"
+                + " machine's noise spreads over all of them; every run is a fresh JVM. Figures"
+                + " are the medians over the rounds.\n\n");
 
     out.append("- **conea**: `ConeaTracingFilter`, `ConeaMetrics` on `PrometheusMetrics` (with")
         .append(" exemplars), `ConeaTracing` (the guide's parent-based 10% sampler, OTLP")
@@ -219,7 +220,17 @@ public final class OverheadReport {
         .append(" 200.\n\n");
 
     out.append("| machine | |\n|---|---|\n");
-    for (String key : List.of("cpu", "nproc", "memory", "os", "jdk", "jvm_options", "wrk")) {
+    for (String key :
+        List.of(
+            "cpu",
+            "nproc",
+            "memory",
+            "os",
+            "jdk",
+            "jvm_options",
+            "wrk",
+            "loadavg_start",
+            "loadavg_end")) {
       out.append("| ").append(key.replace('_', ' ')).append(" | ");
       out.append(machine.getOrDefault(key, "?")).append(" |\n");
     }
@@ -515,9 +526,10 @@ public final class OverheadReport {
 
   /** Writes the section into RESULTS.md and the plot. */
   public static void main(String[] args) throws IOException {
-    if (args.length != 4) {
+    if (args.length != 4 && args.length != 5) {
       System.err.println(
-          "usage: OverheadReport <results.tsv> <machine.properties> <RESULTS.md> <overhead.png>");
+          "usage: OverheadReport <results.tsv> <machine.properties> <RESULTS.md> <overhead.png>"
+              + " [analysis.md]");
       System.exit(2);
     }
     List<Run> runs = parse(Files.readAllLines(Path.of(args[0]), StandardCharsets.UTF_8));
@@ -528,11 +540,16 @@ public final class OverheadReport {
         machine.put(line.substring(0, equals).trim(), line.substring(equals + 1).trim());
       }
     }
+    String section = section(runs, machine);
+    if (args.length == 5 && Files.exists(Path.of(args[4]))) {
+      // Hand-written, with ### headings so that it stays inside this section.
+      String analysis = Files.readString(Path.of(args[4]), StandardCharsets.UTF_8).strip();
+      section += analysis + "\n\n";
+    }
     Path results = Path.of(args[2]);
     String document =
         Files.exists(results) ? Files.readString(results, StandardCharsets.UTF_8) : "";
-    Files.writeString(
-        results, replaceSection(document, section(runs, machine)), StandardCharsets.UTF_8);
+    Files.writeString(results, replaceSection(document, section), StandardCharsets.UTF_8);
     plot(summarize(runs), Path.of(args[3]));
   }
 }
