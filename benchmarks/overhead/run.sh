@@ -98,7 +98,22 @@ allocated() {
   echo "$line"
 }
 
+# The CPU time (user and system, all threads) the process used so far, in clock ticks.
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 sink_posts() { curl -fsS "http://127.0.0.1:$sink_port/stats" | cut -d' ' -f1; }
+
+# Warns when a variant did not do the work it is measured for.
+check() {
+  local variant="$1" count="$2" exports="$3"
+  if [[ "$variant" != none && "$count" == "-" ]]; then
+    log "warning: $variant's metrics did not count the route's requests"
+  fi
+  if [[ ("$variant" == conea || "$variant" == agent) && "$exports" -eq 0 ]]; then
+    log "warning: $variant exported no spans during the measured run"
+  fi
+}
 
 service_pid=""
 sink_pid=""
@@ -159,7 +174,7 @@ counted() {
       ;;
     *) echo "-"; return ;;
   esac
-  curl -fsS "$url" | awk -v name="$name" \
+  { curl -fsS "$url" || true; } | awk -v name="$name" \
     'index($0, name "{") == 1 && index($0, "/api/v1/users/") { sum += $NF; n++ }
      END { if (n) printf "%.0f\n", sum; else print "-" }'
 }
@@ -174,8 +189,9 @@ to_ms() {
 }
 
 results="$work/results.tsv"
-printf 'round\tvariant\tstartup_ms\trps\tp50_ms\tp99_ms\trss_mib\talloc_mb_s\trequests\terrors\texports\tcounted\tload1\n' \
-  >"$results"
+printf '%s\t' round variant startup_ms rps p50_ms p99_ms rss_mib alloc_mb_s cpu_us_request \
+  requests errors exports counted >"$results"
+printf 'load1\n' >>"$results"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 read -r -a variants <<<"$VARIANTS"
 
@@ -205,9 +221,11 @@ for round in $(seq "$ROUNDS"); do
     load1="$(cut -d' ' -f1 /proc/loadavg)"
     exports_before=$(sink_posts)
     allocated_before=$(allocated)
+    cpu_before=$(cpu_ticks "$service_pid")
     measured_start=$(micros)
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" \
       "http://127.0.0.1:$port" >"$work/$variant-$round.wrk"
+    cpu_after=$(cpu_ticks "$service_pid")
     allocated_after=$(allocated)
     measured_us=$(($(micros) - measured_start))
     exports_after=$(sink_posts)
@@ -225,14 +243,18 @@ for round in $(seq "$ROUNDS"); do
       /Non-2xx or 3xx responses:/ { s += $NF } END { print s + 0 }' "$out")
     alloc_mb_s=$(awk -v b="$((allocated_after - allocated_before))" -v us="$measured_us" \
       'BEGIN { printf "%.1f", b / us }')
+    cpu_us_request=$(awk -v t="$((cpu_after - cpu_before))" -v hz="$clock_ticks" -v n="$requests" \
+      'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
     rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
     exports=$((exports_after - exports_before))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$variant" \
-      "$startup_ms" "$rps" "$p50" "$p99" "$rss_mib" "$alloc_mb_s" "$requests" "$errors" \
-      "$exports" "$count" "$load1" >>"$results"
+    printf '%s\t' "$round" "$variant" "$startup_ms" "$rps" "$p50" "$p99" "$rss_mib" \
+      "$alloc_mb_s" "$cpu_us_request" "$requests" "$errors" "$exports" "$count" >>"$results"
+    printf '%s\n' "$load1" >>"$results"
+    check "$variant" "$count" "$exports"
     log "round $round $variant: start-up ${startup_ms} ms, ${rps} req/s, p50 ${p50} ms," \
-      "p99 ${p99} ms, RSS ${rss_mib} MiB, ${alloc_mb_s} MB/s allocated, ${exports} exports," \
-      "counted ${count}, errors ${errors}, load ${load1}"
+      "p99 ${p99} ms, RSS ${rss_mib} MiB, ${alloc_mb_s} MB/s allocated," \
+      "${cpu_us_request} us CPU/request, ${exports} exports, counted ${count}," \
+      "errors ${errors}, load ${load1}"
   done
 done
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"

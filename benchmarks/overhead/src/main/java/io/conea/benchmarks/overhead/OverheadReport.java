@@ -54,6 +54,7 @@ public final class OverheadReport {
       double p99Ms,
       double rssMib,
       double allocMbPerSecond,
+      double cpuMicrosPerRequest,
       long requests,
       long errors,
       long exports,
@@ -75,6 +76,7 @@ public final class OverheadReport {
       double rssMib,
       double allocMbPerSecond,
       double allocBytesPerRequest,
+      double cpuMicrosPerRequest,
       long requests,
       long errors,
       long exports,
@@ -105,6 +107,7 @@ public final class OverheadReport {
               number(row, "p99_ms"),
               number(row, "rss_mib"),
               number(row, "alloc_mb_s"),
+              number(row, "cpu_us_request"),
               (long) number(row, "requests"),
               (long) number(row, "errors"),
               (long) number(row, "exports"),
@@ -147,6 +150,7 @@ public final class OverheadReport {
               median(of, Run::rssMib),
               alloc,
               median(of, run -> run.allocMbPerSecond() * 1e6 / run.requestsPerSecond()),
+              median(of, Run::cpuMicrosPerRequest),
               of.stream().mapToLong(Run::requests).sum(),
               of.stream().mapToLong(Run::errors).sum(),
               of.stream().mapToLong(Run::exports).sum(),
@@ -173,6 +177,16 @@ public final class OverheadReport {
       return Double.NaN;
     }
     return 100 * (1 - of.requestsPerSecond() / none.requestsPerSecond());
+  }
+
+  /** The throughput lost at saturation as implied by CPU time per request, in percent. */
+  static double cpuLossPercent(Map<String, Summary> summaries, String variant) {
+    Summary none = summaries.get("none");
+    Summary of = summaries.get(variant);
+    if (none == null || of == null) {
+      return Double.NaN;
+    }
+    return 100 * (1 - none.cpuMicrosPerRequest() / of.cpuMicrosPerRequest());
   }
 
   /** The start-up time added to no instrumentation's, in milliseconds. */
@@ -251,8 +265,8 @@ public final class OverheadReport {
             + " conea). Throughput loss and added start-up are against no instrumentation.\n\n");
     out.append(
         "| variant | req/s | throughput loss | p50 ms | p99 ms | start-up ms | added start-up ms"
-            + " | RSS MiB | alloc MB/s | alloc B/request |\n");
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            + " | RSS MiB | alloc MB/s | alloc B/request | CPU µs/request |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Summary summary : summaries.values()) {
       String variant = summary.variant();
       out.append("| ").append(LABELS.get(variant)).append(" | ");
@@ -293,6 +307,12 @@ public final class OverheadReport {
               summary.allocBytesPerRequest(),
               conea == null ? Double.NaN : conea.allocBytesPerRequest(),
               "%,.0f"));
+      out.append(" | ");
+      out.append(
+          cell(
+              summary.cpuMicrosPerRequest(),
+              conea == null ? Double.NaN : conea.cpuMicrosPerRequest(),
+              "%.1f"));
       out.append(" |\n");
     }
     out.append("\n![Throughput and p99 latency per variant](overhead/overhead.png)\n\n");
@@ -317,7 +337,19 @@ public final class OverheadReport {
             agentStartup,
             "%,.0f ms",
             "ms"));
-    out.append("\n");
+    out.append(
+        target(
+            "cross-check, not a target: the loss implied by CPU time per request,"
+                + " 1 - none's / the variant's",
+            cpuLossPercent(summaries, "conea"),
+            cpuLossPercent(summaries, "agent"),
+            "%.1f%%",
+            "percentage points"));
+    out.append(
+        "\nThroughput is what the brief's target reads, but on a shared machine it moves with"
+            + " whatever else runs; the service's own CPU time per request (user and system,"
+            + " `/proc/<pid>/stat`, over the measured run) moves far less, so the last row gives"
+            + " the same comparison from it.\n\n");
 
     out.append("### Checks and rounds\n\n");
     out.append(
@@ -336,18 +368,20 @@ public final class OverheadReport {
               : String.format(Locale.ROOT, "%,.0f", summary.counted()));
       out.append(" | ").append(String.format(Locale.ROOT, "%,d", summary.exports())).append(" |\n");
     }
-    out.append("\n| round | variant | req/s | p99 ms | start-up ms | load (1 min) |\n");
-    out.append("|---:|---|---:|---:|---:|---:|\n");
+    out.append(
+        "\n| round | variant | req/s | p99 ms | start-up ms | CPU µs/request | load (1 min) |\n");
+    out.append("|---:|---|---:|---:|---:|---:|---:|\n");
     for (Run run : runs) {
       out.append(
           String.format(
               Locale.ROOT,
-              "| %d | %s | %,.0f | %.2f | %,.0f | %.2f |\n",
+              "| %d | %s | %,.0f | %.2f | %,.0f | %.1f | %.2f |\n",
               run.round(),
               run.variant(),
               run.requestsPerSecond(),
               run.p99Ms(),
               run.startupMs(),
+              run.cpuMicrosPerRequest(),
               run.load1()));
     }
     out.append("\n");

@@ -95,11 +95,11 @@ class OverheadServiceTest {
   void reportReplacesOnlyItsOwnSection() {
     List<String> tsv =
         List.of(
-            "round\tvariant\tstartup_ms\trps\tp50_ms\tp99_ms\trss_mib\talloc_mb_s\trequests\terrors"
-                + "\texports\tcounted\tload1",
-            "1\tnone\t500\t10000\t1\t5\t100\t50\t100000\t0\t0\t-\t2.0",
-            "1\tconea\t800\t9000\t1.1\t6\t120\t80\t90000\t0\t30\t90001\t2.0",
-            "1\tagent\t2000\t6000\t1.5\t9\t300\t200\t60000\t0\t40\t60001\t2.0");
+            "round\tvariant\tstartup_ms\trps\tp50_ms\tp99_ms\trss_mib\talloc_mb_s\tcpu_us_request"
+                + "\trequests\terrors\texports\tcounted\tload1",
+            "1\tnone\t500\t10000\t1\t5\t100\t50\t90\t100000\t0\t0\t-\t2.0",
+            "1\tconea\t800\t9000\t1.1\t6\t120\t80\t100\t90000\t0\t30\t90001\t2.0",
+            "1\tagent\t2000\t6000\t1.5\t9\t300\t200\t150\t60000\t0\t40\t60001\t2.0");
     String section =
         OverheadReport.section(OverheadReport.parse(tsv), Map.of("date", "2026-12-02"));
     // Loss: conea 10%, agent 40% (limit 13.3%): met. Added start-up: 300 vs 1500 ms (limit 500):
@@ -107,6 +107,8 @@ class OverheadServiceTest {
     assertThat(section).contains("| conea 10.0%, agent 40.0%, limit 13.3% | met");
     assertThat(section).contains("| conea 300 ms, agent 1,500 ms, limit 500 ms | met");
     assertThat(section).contains("| OpenTelemetry Java agent | 6,000 (0.67) | 40.0% (4.00) |");
+    // CPU per request: conea 1 - 90/100 = 10%, agent 1 - 90/150 = 40%.
+    assertThat(section).contains("| conea 10.0%, agent 40.0%, limit 13.3% | met", "150.0 (1.50) |");
 
     String document = "# Results\n\nintro\n\n## Old\n\ntext\n";
     String once = OverheadReport.replaceSection(document, section);
