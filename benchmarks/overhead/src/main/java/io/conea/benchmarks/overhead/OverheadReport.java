@@ -234,20 +234,23 @@ public final class OverheadReport {
         .append(" 200.\n\n");
 
     out.append("| machine | |\n|---|---|\n");
-    for (String key :
-        List.of(
-            "cpu",
-            "nproc",
-            "memory",
-            "os",
-            "jdk",
-            "jvm_options",
-            "wrk",
-            "loadavg_start",
-            "loadavg_end")) {
-      out.append("| ").append(key.replace('_', ' ')).append(" | ");
-      out.append(machine.getOrDefault(key, "?")).append(" |\n");
-    }
+    Map<String, String> rows = new LinkedHashMap<>();
+    rows.put("cpu", "CPU");
+    rows.put("nproc", "nproc");
+    rows.put("memory", "memory");
+    rows.put("os", "OS");
+    rows.put("jdk", "JDK");
+    rows.put("jvm_options", "JVM options");
+    rows.put("wrk", "wrk");
+    rows.put("loadavg_start", "load average before the first run");
+    rows.put("loadavg_end", "load average after the last run");
+    rows.forEach(
+        (key, label) ->
+            out.append("| ")
+                .append(label)
+                .append(" | ")
+                .append(machine.getOrDefault(key, "?"))
+                .append(" |\n"));
     double[] loads = runs.stream().mapToDouble(Run::load1).filter(v -> !Double.isNaN(v)).toArray();
     if (loads.length > 0) {
       out.append(
