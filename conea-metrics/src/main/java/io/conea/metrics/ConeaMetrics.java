@@ -369,8 +369,10 @@ public final class ConeaMetrics implements AutoCloseable {
      * io.micrometer.prometheusmetrics.PrometheusMeterRegistry}, see the class comment); Prometheus
      * reads native histograms only from its protobuf scrape format, with {@code
      * --enable-feature=native-histograms} (2.40 and later) or {@code scrape_native_histograms}
-     * (3.x); the text formats keep showing the classic buckets. Other registries record the classic
-     * buckets only.
+     * (3.x); the text formats keep showing the classic buckets. A Prometheus that ingests native
+     * histograms keeps the classic {@code _bucket} series, which the guide's queries read, only
+     * when told to ({@code scrape_classic_histograms: true} from 2.45, {@code
+     * always_scrape_classic_histograms} in 3.x). Other registries record the classic buckets only.
      */
     public Builder nativeHistograms(boolean nativeHistograms) {
       this.nativeHistograms = nativeHistograms;
