@@ -83,11 +83,6 @@ final class DurationHistogram {
     return new MicrometerRecorder(registrations.timer(meterName, help, buckets, tags));
   }
 
-  /** Returns whether the Prometheus client records this family (false until the first series). */
-  boolean onPrometheusClient() {
-    return prometheus != null;
-  }
-
   private synchronized @Nullable PrometheusHistogram decide(
       Meter probe, String probeName, Tags probeTags) {
     if (decided) {

@@ -45,7 +45,6 @@ final class PrometheusHistogram implements Collector {
   private final String[] labelNames;
   private final Histogram histogram;
   private final double[] bounds;
-  private final boolean nativeHistograms;
   private final @Nullable Object exemplarSamplerFactory;
   private final @Nullable Method createExemplarSampler;
 
@@ -64,7 +63,6 @@ final class PrometheusHistogram implements Collector {
     this.name = name;
     this.labelNames = labelNames.clone();
     this.bounds = bounds.clone();
-    this.nativeHistograms = nativeHistograms;
     this.exemplarSamplerFactory = exemplarSamplerFactory;
     this.createExemplarSampler = createExemplarSampler;
     Histogram.Builder builder =
@@ -131,11 +129,6 @@ final class PrometheusHistogram implements Collector {
       byName.put(name, created);
       return created;
     }
-  }
-
-  /** Returns whether the histogram also carries a native histogram. */
-  boolean nativeHistograms() {
-    return nativeHistograms;
   }
 
   /** Returns the recorder of one series, its data point resolved now. */
