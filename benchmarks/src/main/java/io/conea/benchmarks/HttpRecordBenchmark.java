@@ -26,6 +26,7 @@ import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.time.Duration;
 import java.util.Arrays;
@@ -33,6 +34,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -103,9 +106,100 @@ public class HttpRecordBenchmark {
 
     @TearDown(Level.Trial)
     public void verify() {
-      checkMicrometer(prometheus.registry());
+      checkConea(prometheus);
       metrics.close();
       prometheus.close();
+    }
+  }
+
+  /** conea with {@code nativeHistograms(true)}. */
+  @State(Scope.Benchmark)
+  public static class ConeaNative {
+    PrometheusMetrics prometheus;
+    HttpServerMetrics http;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      prometheus = PrometheusMetrics.builder().jvmMetrics(false).build();
+      http =
+          ConeaMetrics.builder(prometheus.registry())
+              .routes(Requests.ROUTE_TEMPLATES)
+              .nativeHistograms(true)
+              .build()
+              .http();
+      for (int i = 0; i < Requests.COUNT; i++) {
+        record(http, i);
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void verify() {
+      checkConea(prometheus);
+      prometheus.close();
+    }
+  }
+
+  /**
+   * conea on a registry with a common tag: its filter changes conea's meters, so the histogram is
+   * recorded with Micrometer's timer, as conea did before it used the Prometheus client's.
+   */
+  @State(Scope.Benchmark)
+  public static class ConeaOnMicrometerTimer {
+    PrometheusMetrics prometheus;
+    HttpServerMetrics http;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      prometheus = PrometheusMetrics.builder().jvmMetrics(false).build();
+      prometheus.registry().config().commonTags("application", "benchmark");
+      http =
+          ConeaMetrics.builder(prometheus.registry())
+              .routes(Requests.ROUTE_TEMPLATES)
+              .build()
+              .http();
+      for (int i = 0; i < Requests.COUNT; i++) {
+        record(http, i);
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void verify() {
+      checkMicrometer(prometheus.registry());
+      prometheus.close();
+    }
+  }
+
+  /**
+   * The physical floor: per request of the mix, a counter and the histogram's buckets resolved in
+   * advance ({@link LongAdder}s; the {@code +Inf} bucket, the count, is the sum of the others), the
+   * bucket found by a linear scan of the 11 bounds, and the sum ({@link DoubleAdder}).
+   */
+  @State(Scope.Benchmark)
+  public static class Floor {
+    static final double[] BOUNDS = Requests.BUCKETS_SECONDS;
+
+    final LongAdder[] counters = new LongAdder[Requests.COUNT];
+    final LongAdder[][] buckets = new LongAdder[Requests.COUNT][BOUNDS.length + 1];
+    final DoubleAdder[] sums = new DoubleAdder[Requests.COUNT];
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      for (int i = 0; i < Requests.COUNT; i++) {
+        counters[i] = new LongAdder();
+        sums[i] = new DoubleAdder();
+        for (int b = 0; b <= BOUNDS.length; b++) {
+          buckets[i][b] = new LongAdder();
+        }
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void verify() {
+      long count = Arrays.stream(counters).mapToLong(LongAdder::sum).sum();
+      long observed =
+          Arrays.stream(buckets).flatMap(Arrays::stream).mapToLong(LongAdder::sum).sum();
+      Checks.check(
+          count > 0 && count == observed, "the floor counted " + count + " and " + observed);
     }
   }
 
@@ -269,6 +363,33 @@ public class HttpRecordBenchmark {
     record(state.http, cursor.next());
   }
 
+  /** conea with a native histogram beside the classic buckets. */
+  @Benchmark
+  public void coneaNativeHistograms(ConeaNative state, Cursor cursor) {
+    record(state.http, cursor.next());
+  }
+
+  /** conea's code with the histogram on Micrometer's timer (a registry with a common tag). */
+  @Benchmark
+  public void micrometerTimerConea(ConeaOnMicrometerTimer state, Cursor cursor) {
+    record(state.http, cursor.next());
+  }
+
+  /** The least any recording can cost: pre-resolved {@link LongAdder}s, see the state. */
+  @Benchmark
+  public void physicalFloor(Floor state, Cursor cursor) {
+    int i = cursor.next();
+    state.counters[i].increment();
+    double seconds = DURATION_NANOS[i] / 1e9;
+    double[] bounds = Floor.BOUNDS;
+    int bucket = 0;
+    while (bucket < bounds.length && seconds > bounds[bucket]) {
+      bucket++;
+    }
+    state.buckets[i][bucket].increment();
+    state.sums[i].add(seconds);
+  }
+
   /** Micrometer as most code uses it: build and register both meters on every request. */
   @Benchmark
   public void micrometerBuilder(Micrometer state, Cursor cursor) {
@@ -360,6 +481,31 @@ public class HttpRecordBenchmark {
 
   static void record(HttpServerMetrics http, int i) {
     http.record(METHODS[i], ROUTES[i], PATHS[i], STATUSES[i], DURATION_NANOS[i]);
+  }
+
+  /**
+   * conea's requests were counted and its durations recorded with the Prometheus client's
+   * histogram: Micrometer has no timer of that name, and the scrape no {@code _max}.
+   */
+  static void checkConea(PrometheusMetrics prometheus) {
+    PrometheusMeterRegistry registry = prometheus.registry();
+    double requests = registry.find(REQUESTS).counters().stream().mapToDouble(Counter::count).sum();
+    Checks.check(
+        registry.find(DURATION).timers().isEmpty(),
+        "conea recorded durations with Micrometer's timer, not the Prometheus client's histogram");
+    long timed = 0;
+    for (MetricSnapshot snapshot : registry.getPrometheusRegistry().scrape()) {
+      if (snapshot instanceof HistogramSnapshot
+          && snapshot.getMetadata().getPrometheusName().equals("http_request_duration_seconds")) {
+        for (HistogramSnapshot.HistogramDataPointSnapshot point :
+            ((HistogramSnapshot) snapshot).getDataPoints()) {
+          timed += point.getCount();
+        }
+      }
+    }
+    Checks.check(
+        requests > 0 && timed > 0,
+        "conea recorded " + requests + " requests and " + timed + " durations");
   }
 
   static void checkMicrometer(MeterRegistry registry) {

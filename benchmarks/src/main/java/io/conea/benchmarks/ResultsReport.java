@@ -36,6 +36,10 @@ public final class ResultsReport {
 
   static final long UNSAMPLED_BUDGET_NANOS = 1000;
 
+  /** Rows of the HTTP recording tables that are references, not a service's alternatives. */
+  private static final java.util.Set<String> NOT_ALTERNATIVES =
+      java.util.Set.of("micrometerPreResolved", "micrometerTimerConea", "physicalFloor");
+
   private static final List<Group> GROUPS =
       List.of(
           new Group(
@@ -48,7 +52,13 @@ public final class ResultsReport {
                   + " no variant samples exemplars. The alternatives get the status label as a"
                   + " ready-made string, in their favour. `micrometerPreResolved` (every meter"
                   + " looked up before the run) is not an alternative a service can use: it is the"
-                  + " floor under anything built on Micrometer, conea included.",
+                  + " floor under anything built on Micrometer. conea records the histogram with"
+                  + " the Prometheus client's `Histogram` (`coneaNativeHistograms`: with a native"
+                  + " histogram besides); `micrometerTimerConea` is conea on a registry with a"
+                  + " common tag, which keeps its histogram on Micrometer's timer, the path conea"
+                  + " took before. `physicalFloor`: a counter, a bucket and the sum, all resolved"
+                  + " in advance, as `LongAdder`s and a `DoubleAdder`: the least any recording"
+                  + " costs.",
               null),
           new Group(
               "HttpRecordTwoThreadsBenchmark",
@@ -269,7 +279,7 @@ public final class ResultsReport {
       Optional<Double> ratio = reference.flatMap(c -> builder.map(b -> b.score() / c.score()));
       target(
           out,
-          "(a) conea at least 5x faster than Micrometer's builder idiom, " + threads,
+          "(a) conea at least 10x faster than Micrometer's builder idiom, " + threads,
           ratio.map(
               r ->
                   String.format(
@@ -278,11 +288,11 @@ public final class ResultsReport {
                       r,
                       time(builder.get().score()),
                       time(reference.get().score()))),
-          ratio.map(r -> r >= 5));
+          ratio.map(r -> r >= 10));
       List<Result> faster =
           rows(group).stream()
               .filter(
-                  r -> !r.method().equals("conea") && !r.method().equals("micrometerPreResolved"))
+                  r -> !NOT_ALTERNATIVES.contains(r.method()) && !r.method().startsWith("conea"))
               .filter(r -> reference.isPresent() && r.score() <= reference.get().score())
               .collect(Collectors.toList());
       target(

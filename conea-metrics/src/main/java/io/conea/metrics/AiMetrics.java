@@ -5,10 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.conea.metrics.internal.Problems;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -60,7 +58,7 @@ public final class AiMetrics {
   private static final Logger logger = LoggerFactory.getLogger(AiMetrics.class);
 
   private final Registrations registrations;
-  private final Duration[] buckets;
+  private final DurationHistogram durations;
   private final LabelCache<Provider> providers;
   private final LabelCache<String> models;
   private final LabelCache<String> errorTypes;
@@ -88,10 +86,19 @@ public final class AiMetrics {
   AiMetrics(
       Registrations registrations,
       Duration[] buckets,
+      boolean nativeHistograms,
       int maxLabelValues,
       int maxLabelCombinations) {
     this.registrations = registrations;
-    this.buckets = buckets;
+    this.durations =
+        new DurationHistogram(
+            registrations,
+            DURATION,
+            "ai_processing_duration_seconds",
+            "AI model processing latency",
+            new String[] {MODEL, PROVIDER},
+            buckets,
+            nativeHistograms);
     Problems problems = registrations.problems();
     this.providers = new LabelCache<>(PROVIDER, maxLabelValues, Provider::new, problems);
     this.models = new LabelCache<>(MODEL, maxLabelValues, m -> m, problems);
@@ -154,7 +161,7 @@ public final class AiMetrics {
         invalid("AI duration", durationNanos);
         durationNanos = 0;
       }
-      meters.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+      meters.duration.record(durationNanos);
       if (inputTokens > 0) {
         meters.inputTokens.increment(inputTokens);
       } else if (inputTokens < 0) {
@@ -309,7 +316,7 @@ public final class AiMetrics {
     final Counter inputTokens;
     final Counter outputTokens;
     final Counter cost;
-    final Timer duration;
+    final DurationHistogram.Recorder duration;
 
     /** By error type; new ones are added under the lock, within the cap on combinations. */
     final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
@@ -319,15 +326,15 @@ public final class AiMetrics {
       this.provider = provider;
       tags = Tags.of(MODEL, model, PROVIDER, provider);
       String requests = "Total AI model requests";
-      success =
-          registrations.counter(REQUESTS, requests, null, tags.and(ConeaMetrics.STATUS, "success"));
+      Tags successTags = tags.and(ConeaMetrics.STATUS, "success");
+      success = registrations.counter(REQUESTS, requests, null, successTags);
       error =
           registrations.counter(REQUESTS, requests, null, tags.and(ConeaMetrics.STATUS, "error"));
       String tokens = "Total AI model tokens, by type: input (prompt) or output (completion)";
       inputTokens = registrations.counter(TOKENS, tokens, null, tags.and(TYPE, "input"));
       outputTokens = registrations.counter(TOKENS, tokens, null, tags.and(TYPE, "output"));
       cost = registrations.counter(COST, "Total AI model cost in US dollars", "usd", tags);
-      duration = registrations.timer(DURATION, "AI model processing latency", buckets, tags);
+      duration = durations.series(success, REQUESTS, successTags, model, provider);
     }
 
     Counter newErrors(String errorType) {

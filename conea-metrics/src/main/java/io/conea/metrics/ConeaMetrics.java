@@ -63,10 +63,17 @@ import org.slf4j.LoggerFactory;
  * metrics.recordJob("csv-import", true);
  * }</pre>
  *
- * <p>Beyond the guide's series, Micrometer adds one gauge per timer: {@code
- * http_request_duration_seconds_max} and {@code ai_processing_duration_seconds_max}, the largest
- * duration in a recent time window, with the timer's labels. Neither format has {@code _created}
- * series unless the Prometheus client is configured to include created timestamps.
+ * <p>On a {@link io.micrometer.prometheusmetrics.PrometheusMeterRegistry} (conea's own {@link
+ * PrometheusMetrics}, Spring Boot's), the two duration histograms are recorded with the Prometheus
+ * client's own histogram, registered on the Prometheus registry that the Micrometer registry
+ * scrapes: the same names, labels, help and buckets, exemplars sampled from the registry's span
+ * context as Micrometer samples them, each series resolved once, and no {@code _max} gauge. If the
+ * registry's meter filters change conea's meters (common tags, renames, denials), or on any other
+ * registry (OTLP, a composite, {@code SimpleMeterRegistry}), Micrometer timers record them, and
+ * Micrometer adds one gauge per timer: {@code http_request_duration_seconds_max} and {@code
+ * ai_processing_duration_seconds_max}, the largest duration in a recent time window. Neither format
+ * has {@code _created} series unless the Prometheus client is configured to include created
+ * timestamps.
  *
  * <p>Recording methods never throw and, for values seen before, allocate nothing. Closing stops the
  * JVM garbage collection listener; the other meters stay registered.
@@ -128,12 +135,16 @@ public final class ConeaMetrics implements AutoCloseable {
       int maxLabelCombinations,
       Duration[] httpBuckets,
       Duration[] aiBuckets,
+      boolean nativeHistograms,
       boolean bindJvmMetrics,
       List<String> routes) {
     this.registry = registry;
     this.registrations = new Registrations(registry, new Problems());
-    this.http = new HttpServerMetrics(registrations, httpBuckets, maxEndpoints, routes);
-    this.ai = new AiMetrics(registrations, aiBuckets, maxLabelValues, maxLabelCombinations);
+    this.http =
+        new HttpServerMetrics(registrations, httpBuckets, nativeHistograms, maxEndpoints, routes);
+    this.ai =
+        new AiMetrics(
+            registrations, aiBuckets, nativeHistograms, maxLabelValues, maxLabelCombinations);
     // job_type is the family's only user-data label: its cap is the cap on combinations, the
     // _OTHER series included.
     int maxJobTypes = Math.min(maxLabelValues, maxLabelCombinations - 1);
@@ -285,6 +296,7 @@ public final class ConeaMetrics implements AutoCloseable {
     private Duration[] durationBuckets = toDurations(HTTP_BUCKETS);
     private Duration[] aiDurationBuckets = toDurations(AI_BUCKETS);
     private boolean bindJvmMetrics;
+    private boolean nativeHistograms;
     private List<String> routes = Collections.emptyList();
 
     Builder(MeterRegistry registry) {
@@ -351,6 +363,25 @@ public final class ConeaMetrics implements AutoCloseable {
     }
 
     /**
+     * Sets whether the duration histograms ({@code http_request_duration_seconds}, {@code
+     * ai_processing_duration_seconds}) also carry a Prometheus native histogram beside their
+     * classic buckets. Default false. Applies where the Prometheus client records them (a {@link
+     * io.micrometer.prometheusmetrics.PrometheusMeterRegistry}, see the class comment); Prometheus
+     * reads native histograms only from its protobuf scrape format, with {@code
+     * --enable-feature=native-histograms} (2.40 and later) or {@code scrape_native_histograms}
+     * (3.x); the text formats keep showing the classic buckets. A Prometheus that ingests native
+     * histograms keeps the classic {@code _bucket} series, which the guide's queries read, only
+     * when told to ({@code scrape_classic_histograms: true} from 2.45, {@code
+     * always_scrape_classic_histograms} in 3.x). Other registries record the classic buckets only.
+     * Recording then allocates a few bytes per request (the Prometheus client boxes the native
+     * bucket index), where classic buckets alone allocate nothing.
+     */
+    public Builder nativeHistograms(boolean nativeHistograms) {
+      this.nativeHistograms = nativeHistograms;
+      return this;
+    }
+
+    /**
      * Sets whether Micrometer's JVM and process meters (memory, garbage collection, threads, class
      * loading, CPU, uptime, file descriptors) are bound on the registry. Default false: the
      * registry's owner binds them (Spring Boot's auto-configuration does, {@link PrometheusMetrics}
@@ -393,6 +424,7 @@ public final class ConeaMetrics implements AutoCloseable {
           maxLabelCombinations,
           durationBuckets,
           aiDurationBuckets,
+          nativeHistograms,
           bindJvmMetrics,
           routes);
     }

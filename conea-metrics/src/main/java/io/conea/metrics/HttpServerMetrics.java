@@ -6,12 +6,10 @@ import io.conea.metrics.internal.HttpMethods;
 import io.conea.metrics.internal.Limits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -59,14 +57,26 @@ public final class HttpServerMetrics {
   }
 
   private final Registrations registrations;
-  private final Duration[] buckets;
+  private final DurationHistogram durations;
   private final LabelCache<Endpoint> endpoints;
   private final Endpoint notFound;
 
   HttpServerMetrics(
-      Registrations registrations, Duration[] buckets, int maxEndpoints, List<String> routes) {
+      Registrations registrations,
+      Duration[] buckets,
+      boolean nativeHistograms,
+      int maxEndpoints,
+      List<String> routes) {
     this.registrations = registrations;
-    this.buckets = buckets;
+    this.durations =
+        new DurationHistogram(
+            registrations,
+            DURATION,
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            new String[] {ConeaMetrics.METHOD, ConeaMetrics.ENDPOINT},
+            buckets,
+            nativeHistograms);
     this.notFound = new Endpoint(NOT_FOUND);
     this.endpoints =
         new LabelCache<>("endpoint", maxEndpoints, Endpoint::new, registrations.problems());
@@ -186,30 +196,52 @@ public final class HttpServerMetrics {
   }
 
   /**
-   * The meters of one (endpoint, method): the duration timer and one counter per status seen. The
-   * counters sit in a small copy-on-write table, scanned without locking or allocating.
+   * The meters of one (endpoint, method): the duration histogram and one counter per status seen.
+   * The counters sit in a small copy-on-write table, scanned without locking or allocating; the
+   * histogram's series is resolved with the first counter, which tells {@link DurationHistogram}
+   * whether the registry's filters leave conea's meters as registered.
    */
   private final class Series {
 
     private final String endpoint;
     private final String method;
-    private final Timer duration;
+    private volatile DurationHistogram.@Nullable Recorder duration;
     private volatile StatusTable statuses = StatusTable.EMPTY;
 
     Series(String endpoint, String method) {
       this.endpoint = endpoint;
       this.method = method;
-      this.duration =
-          registrations.timer(
-              DURATION,
-              "HTTP request latency",
-              buckets,
-              Tags.of(ConeaMetrics.METHOD, method, ConeaMetrics.ENDPOINT, endpoint));
     }
 
     void record(int status, long durationNanos) {
-      counter(statusIndex(status)).increment();
-      duration.record(durationNanos, TimeUnit.NANOSECONDS);
+      Counter counter = counter(statusIndex(status));
+      counter.increment();
+      DurationHistogram.Recorder recorder = duration;
+      if (recorder == null) {
+        recorder = duration(counter, status);
+      }
+      recorder.record(durationNanos);
+    }
+
+    private synchronized DurationHistogram.Recorder duration(Counter probe, int status) {
+      DurationHistogram.Recorder recorder = duration;
+      if (recorder == null) {
+        recorder =
+            durations.series(
+                probe, REQUESTS, tags(STATUSES[statusIndex(status)]), method, endpoint);
+        duration = recorder;
+      }
+      return recorder;
+    }
+
+    private Tags tags(String status) {
+      return Tags.of(
+          ConeaMetrics.METHOD,
+          method,
+          ConeaMetrics.ENDPOINT,
+          endpoint,
+          ConeaMetrics.STATUS,
+          status);
     }
 
     private Counter counter(int status) {
@@ -232,16 +264,7 @@ public final class HttpServerMetrics {
       }
       Counter counter =
           registrations.counter(
-              REQUESTS,
-              "Total number of HTTP requests",
-              null,
-              Tags.of(
-                  ConeaMetrics.METHOD,
-                  method,
-                  ConeaMetrics.ENDPOINT,
-                  endpoint,
-                  ConeaMetrics.STATUS,
-                  STATUSES[status]));
+              REQUESTS, "Total number of HTTP requests", null, tags(STATUSES[status]));
       statuses = table.with(status, counter);
       return counter;
     }

@@ -228,16 +228,15 @@ class AiMetricsTest {
             "ai_cost_usd_total",
             "ai_processing_duration_seconds_bucket",
             "ai_processing_duration_seconds_count",
-            "ai_processing_duration_seconds_sum",
-            "ai_processing_duration_seconds_max")) {
+            "ai_processing_duration_seconds_sum")) {
       assertThat(pairs(samples, name)).as(name).hasSize(cap).contains("_OTHER/_OTHER");
     }
     assertThat(samples.named("ai_model_requests_total")).hasSizeLessThanOrEqualTo(2 * cap);
     assertThat(samples.named("ai_tokens_total")).hasSize(2 * cap);
     assertThat(samples.named("ai_cost_usd_total")).hasSize(cap);
     assertThat(samples.named("ai_model_errors_total")).hasSizeLessThanOrEqualTo(cap);
-    // Per pair: 2 requests, 2 tokens, 1 cost, 12 buckets, count, sum and max; 200,000 uncapped.
-    assertThat(samples.all()).filteredOn(x -> x.name().startsWith("ai_")).hasSize(20 * cap + 53);
+    // Per pair: 2 requests, 2 tokens, 1 cost, 12 buckets, count and sum; 200,000 uncapped.
+    assertThat(samples.all()).filteredOn(x -> x.name().startsWith("ai_")).hasSize(19 * cap + 53);
 
     assertThat(samples.sum("ai_model_requests_total")).isEqualTo(10_000);
     assertThat(samples.sum("ai_processing_duration_seconds_count")).isEqualTo(10_000);

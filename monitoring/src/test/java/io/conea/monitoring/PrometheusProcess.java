@@ -42,6 +42,12 @@ final class PrometheusProcess implements AutoCloseable {
 
   /** Starts Prometheus with {@code config}; returns once it reports ready. */
   static PrometheusProcess start(Path config, Path dir, HttpClient http) throws IOException {
+    return start(config, dir, http, "exemplar-storage");
+  }
+
+  /** Starts Prometheus with {@code config} and the given feature flags, once it reports ready. */
+  static PrometheusProcess start(Path config, Path dir, HttpClient http, String features)
+      throws IOException {
     Path prometheus = Tools.prometheus();
     int port = DemoProcess.freePort();
     Path log = Files.createTempFile(dir, "prometheus", ".log");
@@ -51,7 +57,7 @@ final class PrometheusProcess implements AutoCloseable {
                 "--config.file=" + config,
                 "--storage.tsdb.path=" + Files.createTempDirectory(dir, "data"),
                 "--web.listen-address=127.0.0.1:" + port,
-                "--enable-feature=exemplar-storage",
+                "--enable-feature=" + features,
                 "--log.level=warn")
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
