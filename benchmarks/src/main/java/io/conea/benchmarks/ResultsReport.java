@@ -142,8 +142,29 @@ public final class ResultsReport {
     if (args.length == 3 && Files.exists(Path.of(args[2]))) {
       report += "\n" + Files.readString(Path.of(args[2]), StandardCharsets.UTF_8);
     }
-    Files.writeString(Path.of(args[1]), report, StandardCharsets.UTF_8);
+    Path target = Path.of(args[1]);
+    if (Files.exists(target)) {
+      report = keepOverheadSection(report, Files.readString(target, StandardCharsets.UTF_8));
+    }
+    Files.writeString(target, report, StandardCharsets.UTF_8);
     System.out.println("Wrote " + args[1] + " from " + results.size() + " results");
+  }
+
+  /** The heading of the section that benchmarks/overhead/run.sh writes into the same file. */
+  static final String OVERHEAD_HEADING = "## End-to-end overhead";
+
+  /**
+   * Returns {@code report} with the end-to-end overhead section of the {@code previous} file
+   * appended: that section comes from another script's run, which this one must not erase.
+   */
+  static String keepOverheadSection(String report, String previous) {
+    int start = previous.indexOf("\n" + OVERHEAD_HEADING);
+    if (start < 0 || report.contains("\n" + OVERHEAD_HEADING)) {
+      return report;
+    }
+    int end = previous.indexOf("\n## ", start + 1);
+    String section = previous.substring(start + 1, end < 0 ? previous.length() : end + 1);
+    return report.endsWith("\n") ? report + "\n" + section : report + "\n\n" + section;
   }
 
   /** Parses JMH's JSON result list. */

@@ -90,4 +90,21 @@ class ResultsReportTest {
         .formatted(className, method, score, score - 1, score, score + 15, bytes)
         .replace('\'', '"');
   }
+
+  @Test
+  void theOverheadSectionOfTheOtherScriptSurvivesARewrite() {
+    String previous =
+        "# Benchmark results\n\n## (a) old\n\nold figures\n\n"
+            + "## End-to-end overhead\n\n| variant | req/s |\n|---|---|\n| conea | 1 |\n";
+    String report = "# Benchmark results\n\n## (a) new\n\nnew figures\n";
+
+    String kept = ResultsReport.keepOverheadSection(report, previous);
+
+    assertThat(kept)
+        .startsWith(report)
+        .endsWith("## End-to-end overhead\n\n| variant | req/s |\n|---|---|\n| conea | 1 |\n")
+        .doesNotContain("old figures");
+    assertThat(ResultsReport.keepOverheadSection(report, "# nothing of it\n")).isEqualTo(report);
+    assertThat(ResultsReport.keepOverheadSection(kept, previous)).isEqualTo(kept);
+  }
 }
