@@ -4,6 +4,7 @@ import io.conea.metrics.internal.LoggedErrors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * The request lines on {@value HttpServerTracing#ACCESS_LOGGER_NAME}: the optional access log, one
@@ -26,12 +27,7 @@ final class AccessLog {
     try {
       if (logger.isInfoEnabled()) {
         long durationMs = TimeUnit.NANOSECONDS.toMillis(durationNanos);
-        logger
-            .atInfo()
-            .addKeyValue("method", method)
-            .addKeyValue("path", path)
-            .addKeyValue("status", status)
-            .addKeyValue("duration_ms", durationMs)
+        line(logger.atInfo(), method, path, status, durationMs)
             .log("{} {} {} {}ms", method, path, status, durationMs);
       }
     } catch (RuntimeException | LinkageError e) {
@@ -49,12 +45,7 @@ final class AccessLog {
     try {
       if (logger.isErrorEnabled()) {
         long durationMs = TimeUnit.NANOSECONDS.toMillis(durationNanos);
-        logger
-            .atError()
-            .addKeyValue("method", request.method)
-            .addKeyValue("path", request.path)
-            .addKeyValue("status", status)
-            .addKeyValue("duration_ms", durationMs)
+        line(logger.atError(), request.method, request.path, status, durationMs)
             .setCause(error)
             .log(
                 "{} {} {} {}ms: unhandled {}",
@@ -68,5 +59,15 @@ final class AccessLog {
     } catch (RuntimeException | LinkageError e) {
       failures.report("writing the error line", e);
     }
+  }
+
+  /** The key-values every request line carries. */
+  private static LoggingEventBuilder line(
+      LoggingEventBuilder builder, String method, String path, int status, long durationMs) {
+    return builder
+        .addKeyValue("method", method)
+        .addKeyValue("path", path)
+        .addKeyValue("status", status)
+        .addKeyValue("duration_ms", durationMs);
   }
 }

@@ -30,6 +30,9 @@ public final class TracedRequest {
   /** The error.type of a request whose response the instrumentation could no longer see. */
   static final String RESPONSE_UNOBSERVED = "response_unobserved";
 
+  /** The catch-all pattern of Spring's static-resource handler. */
+  private static final String CATCH_ALL = "/**";
+
   /** Out of the status range on purpose: conea-metrics counts it as status {@code _OTHER}. */
   private static final int UNKNOWN_STATUS = 0;
 
@@ -288,7 +291,7 @@ public final class TracedRequest {
    * @param status the response status code
    * @param error the exception that ended the request, or null; it marks the span as an error
    * @param frameworkRoute the route template the framework matched, used when the {@link
-   *     RouteResolver} knew none, or null
+   *     RouteResolver} knew none, or null; Spring's catch-all {@code /**} on a 404 is no route
    */
   public void end(int status, @Nullable Throwable error, @Nullable String frameworkRoute) {
     if (arrived != 0 && adapterArrived(status, error, frameworkRoute, false)) {
@@ -337,6 +340,15 @@ public final class TracedRequest {
     }
   }
 
+  /**
+   * Whether a framework's pattern only says that nothing matched: the catch-all {@code /**} of
+   * Spring's static-resource handler answering 404. Such a request is counted as {@code NOT_FOUND},
+   * not under {@code /**}.
+   */
+  private static boolean matchedNothing(String frameworkRoute, int status) {
+    return status == 404 && CATCH_ALL.equals(frameworkRoute);
+  }
+
   /** Returns the status the ended request is counted with. */
   int status() {
     return ended >>> STATUS_SHIFT;
@@ -370,7 +382,7 @@ public final class TracedRequest {
       int status, int flags, @Nullable Throwable error, @Nullable String frameworkRoute) {
     long durationNanos = System.nanoTime() - startNanos;
     int outcome = ENDED | flags;
-    if (route == null && frameworkRoute != null) {
+    if (route == null && frameworkRoute != null && !matchedNothing(frameworkRoute, status)) {
       route = HttpValues.truncate(frameworkRoute, HttpValues.MAX_LENGTH);
       outcome |= LATE_ROUTE;
     }

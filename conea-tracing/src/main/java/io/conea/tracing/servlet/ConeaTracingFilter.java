@@ -65,9 +65,6 @@ public final class ConeaTracingFilter implements Filter {
   private static final Logger LOGGER = LoggerFactory.getLogger("io.conea.tracing");
   private static final Problems PROBLEMS = new Problems();
 
-  /** Spring's pattern of a request no handler but the static-resource one took. */
-  private static final String CATCH_ALL = "/**";
-
   private static final int MINIMUM_SERVLET_MAJOR_VERSION =
       Integer.parseInt(
           Compatibility.minimum(Compatibility.JAKARTA_SERVLET).replaceFirst("\\..*", ""));
@@ -176,7 +173,7 @@ public final class ConeaTracingFilter implements Filter {
     }
     if (!async) {
       int status = status(response);
-      traced.end(status, null, frameworkRoute(request, status));
+      traced.end(status, null, frameworkRoute(request));
     }
   }
 
@@ -192,7 +189,7 @@ public final class ConeaTracingFilter implements Filter {
       return;
     }
     int status = badRequestStatus(error);
-    traced.end(status, cause, frameworkRoute(request, status));
+    traced.end(status, cause, frameworkRoute(request));
   }
 
   private static boolean transportObserved(ServletRequest request) {
@@ -272,16 +269,13 @@ public final class ConeaTracingFilter implements Filter {
   }
 
   /**
-   * Returns the route the framework matched, but not Spring's catch-all {@code /**} of a request
-   * that found nothing (its static-resource handler answering 404): that one is {@code NOT_FOUND}.
+   * Returns the route the framework matched (Spring MVC's best matching pattern), or null; the core
+   * ignores Spring's catch-all {@code /**} of a request that found nothing.
    */
-  private static @Nullable String frameworkRoute(HttpServletRequest request, int status) {
+  private static @Nullable String frameworkRoute(HttpServletRequest request) {
     try {
       Object pattern = request.getAttribute(SPRING_BEST_MATCHING_PATTERN);
-      if (!(pattern instanceof String) || (status == 404 && CATCH_ALL.equals(pattern))) {
-        return null;
-      }
-      return (String) pattern;
+      return pattern instanceof String ? (String) pattern : null;
     } catch (RuntimeException | LinkageError e) {
       return null;
     }
@@ -324,8 +318,7 @@ public final class ConeaTracingFilter implements Filter {
       }
       int status = status(response);
       int counted = failure != null && status < 500 ? badRequestStatus(failure) : status;
-      traced.end(
-          counted, failure == null ? null : cause(failure), frameworkRoute(request, counted));
+      traced.end(counted, failure == null ? null : cause(failure), frameworkRoute(request));
     }
 
     @Override

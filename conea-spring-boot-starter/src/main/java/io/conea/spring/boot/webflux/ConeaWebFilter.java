@@ -56,7 +56,6 @@ public final class ConeaWebFilter implements WebFilter, Ordered {
   static final String BEST_MATCHING_PATTERN =
       "org.springframework.web.reactive.HandlerMapping.bestMatchingPattern";
 
-  private static final String CATCH_ALL = "/**";
   private static final Logger LOGGER = LoggerFactory.getLogger("io.conea.tracing");
   private static final Problems PROBLEMS = new Problems();
 
@@ -177,7 +176,7 @@ public final class ConeaWebFilter implements WebFilter, Ordered {
     public void onComplete() {
       ServerHttpResponse response = exchange.getResponse();
       int status = status(response, 200);
-      traced.end(status, null, route(exchange, status));
+      traced.end(status, null, route(exchange));
       actual.onComplete();
     }
 
@@ -213,7 +212,7 @@ public final class ConeaWebFilter implements WebFilter, Ordered {
       } catch (RuntimeException | LinkageError e) {
         status = 500;
       }
-      traced.end(status, status >= 500 ? error : null, route(exchange, status));
+      traced.end(status, status >= 500 ? error : null, route(exchange));
     }
   }
 
@@ -236,15 +235,11 @@ public final class ConeaWebFilter implements WebFilter, Ordered {
     }
   }
 
-  /** WebFlux's best-matching pattern, but not the catch-all of a request that found nothing. */
-  static @Nullable String route(ServerWebExchange exchange, int status) {
+  /** WebFlux's best-matching pattern, or null. */
+  static @Nullable String route(ServerWebExchange exchange) {
     try {
       Object pattern = exchange.getAttribute(BEST_MATCHING_PATTERN);
-      if (pattern == null) {
-        return null;
-      }
-      String route = pattern.toString();
-      return status == 404 && CATCH_ALL.equals(route) ? null : route;
+      return pattern == null ? null : pattern.toString();
     } catch (RuntimeException | LinkageError e) {
       return null;
     }
