@@ -1,6 +1,8 @@
 package com.example.testing;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,8 +14,10 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /** What the Spring Boot host applications' tests read: stdout, GC counts, scrape label sets. */
 public final class HostProbes {
@@ -83,6 +87,81 @@ public final class HostProbes {
     } catch (IOException e) {
       return null;
     }
+  }
+
+  /**
+   * Returns what is wrong with stdout's lines: each must be one JSON object that {@code inSchema}
+   * accepts.
+   */
+  public static List<String> jsonLineProblems(
+      ObjectMapper json, List<String> lines, Predicate<JsonNode> inSchema) {
+    List<String> problems = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      try {
+        JsonNode node = json.readTree(line);
+        if (node == null || !node.isObject()) {
+          problems.add("line " + (i + 1) + " is not a JSON object: " + abbreviate(line));
+        } else if (!inSchema.test(node)) {
+          problems.add("line " + (i + 1) + " is not in the guide's schema: " + abbreviate(line));
+        }
+      } catch (IOException e) {
+        problems.add("line " + (i + 1) + " is not JSON (" + e.getMessage() + "): " + line);
+      }
+    }
+    return problems;
+  }
+
+  /** Asserts that the start-up lines reach "Started HostApplication" with no warning or error. */
+  public static void assertStartedWithoutWarnings(ObjectMapper json, List<String> startup) {
+    List<String> warnings = new ArrayList<>();
+    boolean started = false;
+    for (String line : startup) {
+      JsonNode event = parseObject(json, line);
+      if (event == null) {
+        continue; // reported by the JSON line check
+      }
+      String level = event.path("level").asText("").toLowerCase(Locale.ROOT);
+      if (level.equals("warn") || level.equals("error")) {
+        warnings.add(line);
+      }
+      started |= event.path("message").asText("").startsWith("Started HostApplication");
+    }
+    assertTrue(
+        started, "no 'Started HostApplication' line among " + startup.size() + " start-up lines");
+    assertEquals(List.of(), warnings, "warnings and errors logged during start-up");
+  }
+
+  /**
+   * Asserts that the lines written by {@code GET /api/v1/logerror} hold its one error event, with
+   * the exception as an {@code error} object and the request's MDC.
+   */
+  public static void assertLoggedErrorEvent(
+      ObjectMapper json, List<String> lines, String controllerClass) {
+    List<JsonNode> errors = new ArrayList<>();
+    for (String line : lines) {
+      JsonNode event = parseObject(json, line);
+      if (event != null && "error".equals(event.path("level").asText())) {
+        errors.add(event);
+      }
+    }
+    assertEquals(1, errors.size(), "error events logged by GET /api/v1/logerror: " + lines);
+    JsonNode event = errors.get(0);
+    assertEquals("failed", event.path("message").asText(null), event.toString());
+    JsonNode error = event.path("error");
+    assertTrue(error.isObject(), "no error object: " + event);
+    assertEquals(
+        "java.lang.IllegalArgumentException", error.path("type").asText(null), event.toString());
+    assertEquals("bad input", error.path("message").asText(null), event.toString());
+    String stackTrace = error.path("stack_trace").asText("");
+    assertTrue(
+        stackTrace.contains("java.lang.IllegalArgumentException: bad input")
+            && stackTrace.contains(controllerClass + ".logError"),
+        "stack_trace: " + event);
+    // The tracing filter puts the request in the MDC while it is handled (README).
+    assertEquals("GET", event.path("method").asText(null), event.toString());
+    assertEquals("/api/v1/logerror", event.path("path").asText(null), event.toString());
+    assertTrue(event.path("trace_id").asText("").matches("[0-9a-f]{32}"), "trace_id: " + event);
   }
 
   public static String abbreviate(String line) {

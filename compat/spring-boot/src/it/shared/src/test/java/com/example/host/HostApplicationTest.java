@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.example.testing.HostProbes;
 import com.example.testing.PrometheusText;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -205,71 +203,23 @@ class HostApplicationTest {
   void everyStdoutLineIsOneJsonObject() {
     List<String> lines = stdout.lines(0, stdout.size());
     assertFalse(lines.isEmpty(), "nothing was written to stdout");
-    List<String> problems = new ArrayList<>();
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i);
-      try {
-        JsonNode node = json.readTree(line);
-        if (node == null || !node.isObject()) {
-          problems.add("line " + (i + 1) + " is not a JSON object: " + abbreviate(line));
-        }
-      } catch (IOException e) {
-        problems.add("line " + (i + 1) + " is not JSON (" + e.getMessage() + "): " + line);
-      }
-    }
-    assertEquals(List.of(), problems, "stdout lines that are not one JSON object each");
+    assertEquals(
+        List.of(),
+        HostProbes.jsonLineProblems(json, lines, node -> true),
+        "stdout lines that are not one JSON object each");
   }
 
   @Test
   @Order(4)
   void startupLogsNoWarningOrError() throws IOException {
-    List<String> startup = stdout.lines(0, startupEnd);
-    List<String> warnings = new ArrayList<>();
-    boolean started = false;
-    for (String line : startup) {
-      JsonNode event = HostProbes.parseObject(json, line);
-      if (event == null) {
-        continue; // reported by everyStdoutLineIsOneJsonObject
-      }
-      String level = event.path("level").asText("").toLowerCase(Locale.ROOT);
-      if (level.equals("warn") || level.equals("error")) {
-        warnings.add(line);
-      }
-      started |= event.path("message").asText("").startsWith("Started HostApplication");
-    }
-    assertTrue(
-        started, "no 'Started HostApplication' line among " + startup.size() + " start-up lines");
-    assertEquals(List.of(), warnings, "warnings and errors logged during start-up");
+    HostProbes.assertStartedWithoutWarnings(json, stdout.lines(0, startupEnd));
   }
 
   @Test
   @Order(5)
   void loggedExceptionIsEncodedAsErrorObject() {
-    List<JsonNode> errors = new ArrayList<>();
-    List<String> lines = stdout.lines(logErrorStart, logErrorEnd);
-    for (String line : lines) {
-      JsonNode event = HostProbes.parseObject(json, line);
-      if (event != null && "error".equals(event.path("level").asText())) {
-        errors.add(event);
-      }
-    }
-    assertEquals(1, errors.size(), "error events logged by GET /api/v1/logerror: " + lines);
-    JsonNode event = errors.get(0);
-    assertEquals("failed", event.path("message").asText(null), event.toString());
-    JsonNode error = event.path("error");
-    assertTrue(error.isObject(), "no error object: " + event);
-    assertEquals(
-        "java.lang.IllegalArgumentException", error.path("type").asText(null), event.toString());
-    assertEquals("bad input", error.path("message").asText(null), event.toString());
-    String stackTrace = error.path("stack_trace").asText("");
-    assertTrue(
-        stackTrace.contains("java.lang.IllegalArgumentException: bad input")
-            && stackTrace.contains("com.example.host.HostController.logError"),
-        "stack_trace: " + event);
-    // The tracing filter puts the request in the MDC while it is handled (README).
-    assertEquals("GET", event.path("method").asText(null), event.toString());
-    assertEquals("/api/v1/logerror", event.path("path").asText(null), event.toString());
-    assertTrue(event.path("trace_id").asText("").matches("[0-9a-f]{32}"), "trace_id: " + event);
+    HostProbes.assertLoggedErrorEvent(
+        json, stdout.lines(logErrorStart, logErrorEnd), "com.example.host.HostController");
   }
 
   @Test

@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -280,76 +279,30 @@ class StarterApplicationTest {
   void everyStdoutLineIsOneJsonObject() {
     List<String> lines = stdout.lines(0, stdout.size());
     assertFalse(lines.isEmpty(), "nothing was written to stdout");
-    List<String> problems = new ArrayList<>();
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i);
-      try {
-        JsonNode node = json.readTree(line);
-        if (node == null || !node.isObject()) {
-          problems.add("line " + (i + 1) + " is not a JSON object: " + abbreviate(line));
-        } else if (!SERVICE.equals(node.path("service").asText(null))
-            || !node.path("timestamp").asText("").matches("\\d{4}-.*T.*\\.\\d{3}Z")
-            || !node.has("level")
-            || !node.has("message")) {
-          problems.add("line " + (i + 1) + " is not in the guide's schema: " + abbreviate(line));
-        }
-      } catch (IOException e) {
-        problems.add("line " + (i + 1) + " is not JSON (" + e.getMessage() + "): " + line);
-      }
-    }
-    assertEquals(List.of(), problems, "stdout lines that are not one JSON object each");
+    assertEquals(
+        List.of(),
+        HostProbes.jsonLineProblems(
+            json,
+            lines,
+            node ->
+                SERVICE.equals(node.path("service").asText(null))
+                    && node.path("timestamp").asText("").matches("\\d{4}-.*T.*\\.\\d{3}Z")
+                    && node.has("level")
+                    && node.has("message")),
+        "stdout lines that are not one JSON object each");
   }
 
   @Test
   @Order(6)
   void startupLogsNoWarningOrError() throws IOException {
-    List<String> startup = stdout.lines(0, startupEnd);
-    List<String> warnings = new ArrayList<>();
-    boolean started = false;
-    for (String line : startup) {
-      JsonNode event = HostProbes.parseObject(json, line);
-      if (event == null) {
-        continue; // reported by everyStdoutLineIsOneJsonObject
-      }
-      String level = event.path("level").asText("").toLowerCase(Locale.ROOT);
-      if (level.equals("warn") || level.equals("error")) {
-        warnings.add(line);
-      }
-      started |= event.path("message").asText("").startsWith("Started HostApplication");
-    }
-    assertTrue(
-        started, "no 'Started HostApplication' line among " + startup.size() + " start-up lines");
-    assertEquals(List.of(), warnings, "warnings and errors logged during start-up");
+    HostProbes.assertStartedWithoutWarnings(json, stdout.lines(0, startupEnd));
   }
 
   @Test
   @Order(7)
   void loggedExceptionIsEncodedAsErrorObject() {
-    List<JsonNode> errors = new ArrayList<>();
-    List<String> lines = stdout.lines(logErrorStart, logErrorEnd);
-    for (String line : lines) {
-      JsonNode event = HostProbes.parseObject(json, line);
-      if (event != null && "error".equals(event.path("level").asText())) {
-        errors.add(event);
-      }
-    }
-    assertEquals(1, errors.size(), "error events logged by GET /api/v1/logerror: " + lines);
-    JsonNode event = errors.get(0);
-    assertEquals("failed", event.path("message").asText(null), event.toString());
-    JsonNode error = event.path("error");
-    assertTrue(error.isObject(), "no error object: " + event);
-    assertEquals(
-        "java.lang.IllegalArgumentException", error.path("type").asText(null), event.toString());
-    assertEquals("bad input", error.path("message").asText(null), event.toString());
-    String stackTrace = error.path("stack_trace").asText("");
-    assertTrue(
-        stackTrace.contains("java.lang.IllegalArgumentException: bad input")
-            && stackTrace.contains("com.example.starter.HostController.logError"),
-        "stack_trace: " + event);
-    // The tracing filter puts the request in the MDC while it is handled (README).
-    assertEquals("GET", event.path("method").asText(null), event.toString());
-    assertEquals("/api/v1/logerror", event.path("path").asText(null), event.toString());
-    assertTrue(event.path("trace_id").asText("").matches("[0-9a-f]{32}"), "trace_id: " + event);
+    HostProbes.assertLoggedErrorEvent(
+        json, stdout.lines(logErrorStart, logErrorEnd), "com.example.starter.HostController");
   }
 
   @Test
