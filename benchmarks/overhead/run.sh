@@ -4,11 +4,14 @@
 # loopback; writes the "End-to-end overhead" section of benchmarks/RESULTS.md and
 # benchmarks/overhead/overhead.png.
 #
-#   benchmarks/overhead/run.sh                        # 3 rounds, 10 s warm-up, 15 s measured
+#   benchmarks/overhead/run.sh                        # 3 rounds, 30 s warm-up, 15 s measured
 #   ROUNDS=1 WARMUP=1 DURATION=2 benchmarks/overhead/run.sh     # a quick try
 #
 # Settings (environment):
-#   ROUNDS (3), WARMUP and DURATION in seconds (10, 15), THREADS and CONNECTIONS of wrk (2, 32)
+#   ROUNDS (3), WARMUP and DURATION in seconds (30, 15), THREADS and CONNECTIONS of wrk (2, 32).
+#     The warm-up is long enough for the JIT compilers to settle on 2 cores under load (measured
+#     with the compiler threads' CPU time, reported per run), so that the measured run is steady
+#     state; its throughput is reported too, as the cost of the first seconds.
 #   VARIANTS ("none conea agent micrometer")
 #   JAVA_OPTS for every service JVM ("-Xms256m -Xmx256m": a fixed heap, so that RSS differs by
 #     what a variant adds rather than by when G1 chose to grow the heap)
@@ -26,7 +29,7 @@ target="$here/target"
 work="$target/run"
 
 ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-10}"
+WARMUP="${WARMUP:-30}"
 DURATION="${DURATION:-15}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
@@ -101,6 +104,17 @@ allocated() {
 # The CPU time (user and system, all threads) the process used so far, in clock ticks.
 clock_ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU ticks of the JIT compiler threads (C1 and C2 CompilerThread<n>).
+jit_ticks() {
+  local task sum=0 comm
+  for task in /proc/"$1"/task/*; do
+    comm="$(cat "$task/comm" 2>/dev/null)" || continue
+    if [[ "$comm" == C[12]\ Compi* || "$comm" == C[12]_* ]]; then
+      sum=$((sum + $(awk '{ print $14 + $15 }' "$task/stat" 2>/dev/null || echo 0)))
+    fi
+  done
+  echo "$sum"
+}
 
 sink_posts() { curl -fsS "http://127.0.0.1:$sink_port/stats" | cut -d' ' -f1; }
 
@@ -190,7 +204,7 @@ to_ms() {
 
 results="$work/results.tsv"
 printf '%s\t' round variant startup_ms rps p50_ms p99_ms rss_mib alloc_mb_s cpu_us_request \
-  requests errors exports counted >"$results"
+  requests errors exports counted warmup_rps jit_ms >"$results"
 printf 'load1\n' >>"$results"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 read -r -a variants <<<"$VARIANTS"
@@ -216,16 +230,20 @@ for round in $(seq "$ROUNDS"); do
     done
     startup_ms=$(((($(micros) - start) + 500) / 1000))
 
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$lua" "http://127.0.0.1:$port" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$lua" "http://127.0.0.1:$port" \
+      >"$work/$variant-$round.warmup.wrk"
+    warmup_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$variant-$round.warmup.wrk")
 
     load1="$(cut -d' ' -f1 /proc/loadavg)"
     exports_before=$(sink_posts)
     allocated_before=$(allocated)
     cpu_before=$(cpu_ticks "$service_pid")
+    jit_before=$(jit_ticks "$service_pid")
     measured_start=$(micros)
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" \
       "http://127.0.0.1:$port" >"$work/$variant-$round.wrk"
     cpu_after=$(cpu_ticks "$service_pid")
+    jit_after=$(jit_ticks "$service_pid")
     allocated_after=$(allocated)
     measured_us=$(($(micros) - measured_start))
     exports_after=$(sink_posts)
@@ -248,12 +266,14 @@ for round in $(seq "$ROUNDS"); do
     rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
     exports=$((exports_after - exports_before))
     printf '%s\t' "$round" "$variant" "$startup_ms" "$rps" "$p50" "$p99" "$rss_mib" \
-      "$alloc_mb_s" "$cpu_us_request" "$requests" "$errors" "$exports" "$count" >>"$results"
+      "$alloc_mb_s" "$cpu_us_request" "$requests" "$errors" "$exports" "$count" "$warmup_rps" \
+      "$(((jit_after - jit_before) * 1000 / clock_ticks))" >>"$results"
     printf '%s\n' "$load1" >>"$results"
     check "$variant" "$count" "$exports"
     log "round $round $variant: start-up ${startup_ms} ms, ${rps} req/s, p50 ${p50} ms," \
       "p99 ${p99} ms, RSS ${rss_mib} MiB, ${alloc_mb_s} MB/s allocated," \
       "${cpu_us_request} us CPU/request, ${exports} exports, counted ${count}," \
+      "warm-up ${warmup_rps} req/s, JIT $(((jit_after - jit_before) * 1000 / clock_ticks)) ms," \
       "errors ${errors}, load ${load1}"
   done
 done

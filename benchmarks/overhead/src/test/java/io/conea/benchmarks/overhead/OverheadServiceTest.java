@@ -96,10 +96,10 @@ class OverheadServiceTest {
     List<String> tsv =
         List.of(
             "round\tvariant\tstartup_ms\trps\tp50_ms\tp99_ms\trss_mib\talloc_mb_s\tcpu_us_request"
-                + "\trequests\terrors\texports\tcounted\tload1",
-            "1\tnone\t500\t10000\t1\t5\t100\t50\t90\t100000\t0\t0\t-\t2.0",
-            "1\tconea\t800\t9000\t1.1\t6\t120\t80\t100\t90000\t0\t30\t90001\t2.0",
-            "1\tagent\t2000\t6000\t1.5\t9\t300\t200\t150\t60000\t0\t40\t60001\t2.0");
+                + "\trequests\terrors\texports\tcounted\twarmup_rps\tjit_ms\tload1",
+            "1\tnone\t500\t10000\t1\t5\t100\t50\t90\t100000\t0\t0\t-\t8000\t40\t2.0",
+            "1\tconea\t800\t9000\t1.1\t6\t120\t80\t100\t90000\t0\t30\t90001\t6000\t60\t2.0",
+            "1\tagent\t2000\t6000\t1.5\t9\t300\t200\t150\t60000\t0\t40\t60001\t2000\t900\t2.0");
     String section =
         OverheadReport.section(OverheadReport.parse(tsv), Map.of("date", "2026-12-02"));
     // Loss: conea 10%, agent 40% (limit 13.3%): met. Added start-up: 300 vs 1500 ms (limit 500):
@@ -109,6 +109,11 @@ class OverheadServiceTest {
     assertThat(section).contains("| OpenTelemetry Java agent | 6,000 (0.67) | 40.0% (4.00) |");
     // CPU per request: conea 1 - 90/100 = 10%, agent 1 - 90/150 = 40%.
     assertThat(section).contains("| conea 10.0%, agent 40.0%, limit 13.3% | met", "150.0 (1.50) |");
+    // Warm-up: conea 1 - 6000/8000 = 25%, agent 75% (limit 25%): met, and its column.
+    assertThat(section)
+        .contains("| conea 25.0%, agent 75.0%, limit 25.0% | met", "| 2,000 (0.33) |");
+    assertThat(section)
+        .contains("| 1 | agent | 6,000 | 9.00 | 2,000 | 150.0 | 900 | 2,000 | 2.00 |");
 
     String document = "# Results\n\nintro\n\n## Old\n\ntext\n";
     String once = OverheadReport.replaceSection(document, section);
