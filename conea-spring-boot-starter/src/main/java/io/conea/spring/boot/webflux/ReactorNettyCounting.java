@@ -28,8 +28,8 @@ import reactor.netty.http.server.HttpServer;
  *
  * <p>Reactor Netty answers some requests without running any {@code WebFilter}: a request line or
  * header it cannot decode (400), a request line longer than its limit (414, 4096 bytes by default),
- * a header block longer than its limit (431, 8 KB by default), a path it cannot decode such as
- * {@code /%zz} (400); Spring's adapter answers 400 to a URI that {@link java.net.URI} rejects. A
+ * a header block longer than its limit (431, 8 KB by default), a path it cannot decode (400);
+ * Spring's adapter answers 400 to a URI that {@link java.net.URI} rejects, such as {@code /%zz}. A
  * handler after Reactor Netty's HTTP codec notes each request as it arrives and, when its response
  * goes out, counts it with {@link HttpServerTracing#recordUnstarted} (endpoint {@code _OTHER}, or
  * {@code NOT_FOUND} for a 404) unless the filter marked it started. A request whose head could not
