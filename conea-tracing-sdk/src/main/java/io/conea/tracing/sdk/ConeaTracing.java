@@ -229,7 +229,20 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
         reportLostSpans(stats, result.isDone(), lost);
       }
     } catch (RuntimeException | LinkageError e) {
-      logger.warn("OpenTelemetry SDK shutdown failed", e);
+      long lost = -1;
+      try {
+        lost = stats.freeze(); // still counted once, whatever failed
+      } catch (RuntimeException | LinkageError ignored) {
+        // The shutdown's own failure below is the one to report.
+      }
+      logger
+          .atWarn()
+          .setCause(e)
+          .addKeyValue("lost_spans", lost)
+          .log(
+              "OpenTelemetry SDK shutdown failed; {} sampled span(s) not exported are lost, counted"
+                  + " in conea_spans_dropped_total{reason=\"shutdown\"}",
+              lost < 0 ? "an unknown number of" : Long.toString(lost));
     } finally {
       // The JUL logger is the service's again, even if an export is still running: its late
       // diagnostics could not be told apart from those of another SDK.
