@@ -105,8 +105,9 @@ public class ConeaProperties {
     private boolean enabled = true;
 
     /**
-     * Whether to count, on Boot's Tomcat or Jetty, the requests the server answers before the
-     * filter (those it rejects while parsing them), so that every request is counted once.
+     * Whether to count, on Boot's Tomcat, Jetty or Reactor Netty, the requests the server answers
+     * before the filter (those it rejects while parsing them), so that every request is counted
+     * once.
      */
     private boolean countRejected = true;
 

@@ -121,6 +121,30 @@ public class ConeaTracingAutoConfiguration {
     public ConeaWebFilter coneaWebFilter(HttpServerTracing http) {
       return ConeaWebFilter.create(http);
     }
+
+    /**
+     * Counts the requests that Reactor Netty, or Spring's adapter over it, answers before the
+     * filter, such as those it cannot decode, so that every request the server answers is counted
+     * once.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(
+        name = {
+          "org.springframework.boot.web.server.WebServerFactoryCustomizer",
+          "reactor.netty.http.server.HttpServer"
+        })
+    @ConditionalOnProperty(
+        prefix = "conea.tracing",
+        name = "count-rejected",
+        havingValue = "true",
+        matchIfMissing = true)
+    static class ReactorNettyCountingConfiguration {
+
+      @Bean
+      ServerCountingCustomizer coneaServerCountingCustomizer(HttpServerTracing http) {
+        return new ServerCountingCustomizer(http);
+      }
+    }
   }
 
   /**

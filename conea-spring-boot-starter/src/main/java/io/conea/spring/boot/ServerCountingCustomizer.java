@@ -1,5 +1,6 @@
 package io.conea.spring.boot;
 
+import io.conea.spring.boot.webflux.ReactorNettyCounting;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.jetty.ConeaJettyHandler;
 import io.conea.tracing.tomcat.ConeaTomcatValve;
@@ -12,14 +13,16 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.util.ClassUtils;
 
 /**
- * Counts what the embedded servlet container answers before conea's filter (requests it rejects
- * while parsing them): {@link ConeaTomcatValve} on Boot's Tomcat, {@link ConeaJettyHandler} on
- * Boot's Jetty.
+ * Counts what the embedded server answers before conea's filter (requests it rejects while parsing
+ * them): {@link ConeaTomcatValve} on Boot's Tomcat, {@link ConeaJettyHandler} on Boot's Jetty,
+ * {@link ReactorNettyCounting} on Boot's Reactor Netty.
  *
  * <p>The factories' methods are found by name, because their types moved package between Spring
  * Boot 3.5 and 4.0 ({@code org.springframework.boot.web.embedded.jetty.JettyServerCustomizer} and
- * {@code org.springframework.boot.jetty.JettyServerCustomizer}); a factory that has neither method
- * (Undertow, a user's own) is left as it is.
+ * {@code org.springframework.boot.jetty.JettyServerCustomizer}, {@code
+ * org.springframework.boot.web.embedded.netty.NettyServerCustomizer} and {@code
+ * org.springframework.boot.reactor.netty.NettyServerCustomizer}); a factory that has none of these
+ * methods (Undertow, a user's own) is left as it is.
  */
 final class ServerCountingCustomizer implements WebServerFactoryCustomizer<WebServerFactory> {
 
@@ -29,6 +32,9 @@ final class ServerCountingCustomizer implements WebServerFactoryCustomizer<WebSe
           && ClassUtils.isPresent("org.apache.catalina.AccessLog", LOADER);
   private static final boolean JETTY =
       ClassUtils.isPresent("org.eclipse.jetty.server.RequestLog", LOADER);
+  private static final boolean REACTOR_NETTY =
+      ClassUtils.isPresent("reactor.netty.http.server.HttpServer", LOADER)
+          && ClassUtils.isPresent("io.netty.channel.ChannelDuplexHandler", LOADER);
 
   private final HttpServerTracing tracing;
 
@@ -41,8 +47,11 @@ final class ServerCountingCustomizer implements WebServerFactoryCustomizer<WebSe
     if (TOMCAT && Tomcat.customize(factory, tracing)) {
       return;
     }
-    if (JETTY) {
-      Jetty.customize(factory, tracing);
+    if (JETTY && Jetty.customize(factory, tracing)) {
+      return;
+    }
+    if (REACTOR_NETTY) {
+      ReactorNetty.customize(factory, tracing);
     }
   }
 
@@ -65,47 +74,81 @@ final class ServerCountingCustomizer implements WebServerFactoryCustomizer<WebSe
 
   /** Refers to Jetty's types: loaded only when Jetty is present. */
   private static final class Jetty {
-    static void customize(WebServerFactory factory, HttpServerTracing tracing) {
-      Method addServerCustomizers = serverCustomizersMethod(factory.getClass());
-      if (addServerCustomizers == null) {
-        return;
-      }
-      Class<?> customizerType = addServerCustomizers.getParameterTypes()[0].getComponentType();
-      Object customizer =
-          Proxy.newProxyInstance(
-              customizerType.getClassLoader(),
-              new Class<?>[] {customizerType},
-              (proxy, method, args) -> {
-                if (method.getName().equals("customize") && args != null && args.length == 1) {
-                  ConeaJettyHandler.install((org.eclipse.jetty.server.Server) args[0], tracing);
-                  return null;
-                }
-                if (method.getName().equals("equals")) {
-                  return proxy == (args == null ? null : args[0]);
-                }
-                if (method.getName().equals("hashCode")) {
-                  return System.identityHashCode(proxy);
-                }
-                return "conea's Jetty customizer";
-              });
-      Object customizers = Array.newInstance(customizerType, 1);
-      Array.set(customizers, 0, customizer);
-      invoke(addServerCustomizers, factory, customizers);
+    static boolean customize(WebServerFactory factory, HttpServerTracing tracing) {
+      return addServerCustomizer(
+          factory,
+          "JettyServerCustomizer",
+          "customize",
+          server -> {
+            ConeaJettyHandler.install((org.eclipse.jetty.server.Server) server, tracing);
+            return null;
+          });
     }
+  }
 
-    private static @Nullable Method serverCustomizersMethod(Class<?> factoryType) {
-      for (Method method : factoryType.getMethods()) {
-        Class<?>[] parameters = method.getParameterTypes();
-        if (method.getName().equals("addServerCustomizers")
-            && parameters.length == 1
-            && parameters[0].isArray()
-            && parameters[0].getComponentType().isInterface()
-            && parameters[0].getComponentType().getSimpleName().equals("JettyServerCustomizer")) {
-          return method;
-        }
-      }
-      return null;
+  /** Refers to Reactor Netty's types: loaded only when Reactor Netty is present. */
+  private static final class ReactorNetty {
+    static boolean customize(WebServerFactory factory, HttpServerTracing tracing) {
+      // NettyServerCustomizer is a Function<HttpServer, HttpServer>.
+      return addServerCustomizer(
+          factory,
+          "NettyServerCustomizer",
+          "apply",
+          server ->
+              ReactorNettyCounting.install((reactor.netty.http.server.HttpServer) server, tracing));
     }
+  }
+
+  /**
+   * Adds to {@code factory}, through its {@code addServerCustomizers} method, a customizer of the
+   * interface named {@code customizerName} whose one-argument {@code methodName} calls {@code
+   * action}; returns false when the factory has no such method.
+   */
+  private static boolean addServerCustomizer(
+      WebServerFactory factory,
+      String customizerName,
+      String methodName,
+      java.util.function.Function<Object, @Nullable Object> action) {
+    Method addServerCustomizers = serverCustomizersMethod(factory.getClass(), customizerName);
+    if (addServerCustomizers == null) {
+      return false;
+    }
+    Class<?> customizerType = addServerCustomizers.getParameterTypes()[0].getComponentType();
+    Object customizer =
+        Proxy.newProxyInstance(
+            customizerType.getClassLoader(),
+            new Class<?>[] {customizerType},
+            (proxy, method, args) -> {
+              if (method.getName().equals(methodName) && args != null && args.length == 1) {
+                return action.apply(args[0]);
+              }
+              if (method.getName().equals("equals")) {
+                return proxy == (args == null ? null : args[0]);
+              }
+              if (method.getName().equals("hashCode")) {
+                return System.identityHashCode(proxy);
+              }
+              return "conea's " + customizerName;
+            });
+    Object customizers = Array.newInstance(customizerType, 1);
+    Array.set(customizers, 0, customizer);
+    invoke(addServerCustomizers, factory, customizers);
+    return true;
+  }
+
+  private static @Nullable Method serverCustomizersMethod(
+      Class<?> factoryType, String customizerName) {
+    for (Method method : factoryType.getMethods()) {
+      Class<?>[] parameters = method.getParameterTypes();
+      if (method.getName().equals("addServerCustomizers")
+          && parameters.length == 1
+          && parameters[0].isArray()
+          && parameters[0].getComponentType().isInterface()
+          && parameters[0].getComponentType().getSimpleName().equals(customizerName)) {
+        return method;
+      }
+    }
+    return null;
   }
 
   private static void invoke(Method method, Object target, Object argument) {

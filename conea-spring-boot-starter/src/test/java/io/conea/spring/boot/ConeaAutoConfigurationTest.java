@@ -364,7 +364,10 @@ class ConeaAutoConfigurationTest {
     web.run(context -> assertThat(context).hasSingleBean(ServerCountingCustomizer.class));
     web.withPropertyValues("conea.tracing.count-rejected=false")
         .run(context -> assertThat(context).doesNotHaveBean(ServerCountingCustomizer.class));
-    reactive.run(context -> assertThat(context).doesNotHaveBean(ServerCountingCustomizer.class));
+    reactive.run(context -> assertThat(context).hasSingleBean(ServerCountingCustomizer.class));
+    reactive
+        .withPropertyValues("conea.tracing.count-rejected=false")
+        .run(context -> assertThat(context).doesNotHaveBean(ServerCountingCustomizer.class));
   }
 
   @Test

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,11 +80,13 @@ import org.slf4j.LoggerFactory;
  *       left out given in the next line. Only the {@code io.opentelemetry} JUL logger is changed,
  *       and only until {@link #close()}; {@link Builder#sdkDiagnosticsToSlf4j(boolean)} turns this
  *       off.
- *   <li>{@code conea_spans_dropped_total{reason="queue_full"|"export_failed"}} counts the sampled
- *       spans lost, once the instance is bound to a registry ({@link #bindTo(MeterRegistry)}, done
- *       by {@link #httpServerTracing(ConeaMetrics)}).
- *   <li>A {@link #close()} whose flush does not finish within the shutdown timeout logs one warning
- *       naming the exporter, endpoint, timeout and the spans still pending.
+ *   <li>{@code conea_spans_dropped_total{reason="queue_full"|"export_failed"|"shutdown"}} counts
+ *       the sampled spans lost, each once, once the instance is bound to a registry ({@link
+ *       #bindTo(MeterRegistry)}, done by {@link #httpServerTracing(ConeaMetrics)}); it stays
+ *       readable after {@link #close()}.
+ *   <li>A {@link #close()} whose flush does not finish within the shutdown timeout, or that leaves
+ *       spans unexported, logs one warning naming the exporter, endpoint, timeout and the number of
+ *       spans lost.
  * </ul>
  *
  * <p>This artifact ({@code conea-tracing-sdk}) is the only conea module that depends on the
@@ -150,6 +153,11 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
     return new Builder(defaultServiceName);
   }
 
+  /** Returns the counts of lost spans, for tests; null for {@link #create(OpenTelemetry)}. */
+  @Nullable SpanExportStats exportStats() {
+    return stats;
+  }
+
   /** Returns the OpenTelemetry instance to hand to {@link HttpServerTracing} and to other code. */
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
@@ -179,9 +187,12 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
   /**
    * Registers {@code conea_spans_dropped_total{reason}} on {@code registry}: the sampled spans of
    * the SDK this instance built that the batch processor dropped because its queue was full ({@code
-   * queue_full}) or that were in an export that failed or timed out ({@code export_failed}). Does
-   * nothing for an instance passed to {@link #create(OpenTelemetry)}; binding again to the same
-   * registry is harmless.
+   * queue_full}), that were in an export that failed or timed out ({@code export_failed}), or that
+   * no exporter had taken when {@link #close()} returned ({@code shutdown}: still queued, in an
+   * export that had not finished, or ended after close; an export that succeeds after that is not
+   * taken back). With one exporter the three add up to the sampled spans not exported; with more,
+   * {@code export_failed} and {@code shutdown} count per exporter. Does nothing for an instance
+   * passed to {@link #create(OpenTelemetry)}; binding again to the same registry is harmless.
    */
   @Override
   public void bindTo(MeterRegistry registry) {
@@ -198,22 +209,40 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
 
   /**
    * Flushes and shuts the SDK down, returning within the shutdown timeout even when the collector
-   * does not answer, and logs one warning when the flush did not finish in time; does nothing for
-   * an instance passed to {@link #create(OpenTelemetry)}, or when called again.
+   * does not answer; the sampled spans not exported by then are counted as {@code
+   * conea_spans_dropped_total{reason="shutdown"}} and named in one warning. Does nothing for an
+   * instance passed to {@link #create(OpenTelemetry)}, or when called again.
    */
   @Override
   public void close() {
     if (ownedSdk == null || !closed.compareAndSet(false, true)) {
       return;
     }
+    SpanExportStats stats = requireNonNull(this.stats);
     try {
       CompletableResultCode result = ownedSdk.shutdown();
       result.join(shutdownTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      if (!result.isDone()) {
-        reportUnfinishedFlush();
+      // What the exporters have not taken by now is lost: the batch processor's shutdown can
+      // report an earlier flush's result, and the wait may have run out.
+      long lost = stats.freeze();
+      if (!result.isDone() || lost > 0) {
+        reportLostSpans(stats, result.isDone(), lost);
       }
     } catch (RuntimeException | LinkageError e) {
-      logger.warn("OpenTelemetry SDK shutdown failed", e);
+      long lost = -1;
+      try {
+        lost = stats.freeze(); // still counted once, whatever failed
+      } catch (RuntimeException | LinkageError ignored) {
+        // The shutdown's own failure below is the one to report.
+      }
+      logger
+          .atWarn()
+          .setCause(e)
+          .addKeyValue("lost_spans", lost)
+          .log(
+              "OpenTelemetry SDK shutdown failed; {} sampled span(s) not exported are lost, counted"
+                  + " in conea_spans_dropped_total{reason=\"shutdown\"}",
+              lost < 0 ? "an unknown number of" : Long.toString(lost));
     } finally {
       // The JUL logger is the service's again, even if an export is still running: its late
       // diagnostics could not be told apart from those of another SDK.
@@ -223,39 +252,39 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
     }
   }
 
-  private void reportUnfinishedFlush() {
-    SpanExportStats stats = requireNonNull(this.stats);
-    String targets =
-        stats.targets().isEmpty()
+  private void reportLostSpans(SpanExportStats stats, boolean finished, long lost) {
+    List<SdkDiagnostics.ExportTarget> targets = stats.targets();
+    String named =
+        targets.isEmpty()
             ? "the configured exporter"
-            : stats.targets().stream()
-                .map(Object::toString)
-                .collect(java.util.stream.Collectors.joining("; "));
-    long pending = stats.pendingSpans();
-    String pendingText =
-        pending < 0
-            ? "an unknown number of"
-            : (stats.queueKnown() ? "" : "at least ") + Long.toString(pending);
+            : targets.stream().map(Object::toString).collect(Collectors.joining("; "));
+    String what =
+        finished
+            ? "OpenTelemetry SDK shutdown finished without exporting every span"
+            : "OpenTelemetry SDK shutdown did not finish flushing spans within the shutdown"
+                + " timeout of "
+                + shutdownTimeout.toMillis()
+                + " ms";
     logger
         .atWarn()
         .addKeyValue(
             "exporter",
-            stats.targets().stream()
+            targets.stream()
                 .map(SdkDiagnostics.ExportTarget::exporter)
-                .collect(java.util.stream.Collectors.joining(",")))
+                .collect(Collectors.joining(",")))
         .addKeyValue(
             "endpoint",
-            stats.targets().stream()
+            targets.stream()
                 .map(SdkDiagnostics.ExportTarget::endpoint)
-                .collect(java.util.stream.Collectors.joining(",")))
+                .collect(Collectors.joining(",")))
         .addKeyValue("timeout_ms", shutdownTimeout.toMillis())
-        .addKeyValue("pending_spans", pending)
+        .addKeyValue("lost_spans", lost)
         .log(
-            "OpenTelemetry SDK shutdown did not finish flushing spans within the shutdown timeout"
-                + " of {} ms ({}); {} span(s) still pending are lost",
-            shutdownTimeout.toMillis(),
-            targets,
-            pendingText);
+            "{} ({}); {} sampled span(s) not exported are lost, counted in"
+                + " conea_spans_dropped_total{reason=\"shutdown\"}",
+            what,
+            named,
+            lost);
   }
 
   /** Builds a {@link ConeaTracing} backed by an autoconfigured OpenTelemetry SDK. */
@@ -381,6 +410,7 @@ public final class ConeaTracing implements AutoCloseable, MeterBinder {
                     (resource, ignored) -> withDefaultName(resource, serviceName))
                 .addTracerProviderCustomizer(
                     (tracerProvider, properties) -> {
+                      tracerProvider.addSpanProcessor(stats.endedCounter());
                       processors.forEach(tracerProvider::addSpanProcessor);
                       String sampler = properties.getString("otel.traces.sampler");
                       samplerReadsAttributes[0] =

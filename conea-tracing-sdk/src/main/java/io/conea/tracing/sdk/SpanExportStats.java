@@ -4,6 +4,7 @@ import io.conea.tracing.sdk.SdkDiagnostics.ExportTarget;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.metrics.InstrumentType;
@@ -13,6 +14,9 @@ import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.MetricDataType;
 import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
 import io.opentelemetry.sdk.metrics.export.MetricReader;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.net.URI;
@@ -30,8 +34,16 @@ import org.jspecify.annotations.Nullable;
 /**
  * Counts the sampled spans of conea's SDK that never reach the backend, for {@code
  * conea_spans_dropped_total{reason}}: those the batch processor dropped because its queue was full
- * (read from the processor's own instruments through a metric reader on the SDK's meter provider)
- * and those in exports that failed or timed out (counted by a wrapper around each exporter).
+ * (read from the processor's own instruments through a metric reader on the SDK's meter provider),
+ * those in exports that failed or timed out (counted by a wrapper around each exporter), and those
+ * not exported when {@link ConeaTracing#close()} gave up ({@code shutdown}).
+ *
+ * <p>The last reason is what the others leave: a processor beside the batch processor counts the
+ * sampled spans that end, each batch exporter counts the spans it exported and those it failed, and
+ * {@link #freeze()} (at close) takes every count as final. From then on a span that ended, for each
+ * batch exporter, and is neither exported, failed nor dropped from a full queue is lost at
+ * shutdown: still queued, in an export that had not finished, or ended after close. An export that
+ * finishes after the freeze changes nothing, so each span is counted once.
  */
 final class SpanExportStats {
 
@@ -39,21 +51,35 @@ final class SpanExportStats {
   static final String REASON = "reason";
   static final String QUEUE_FULL = "queue_full";
   static final String EXPORT_FAILED = "export_failed";
+  static final String SHUTDOWN = "shutdown";
+
+  private static final String DESCRIPTION =
+      "Sampled spans that never reached the trace backend: dropped because the export queue was"
+          + " full, in an export that failed or timed out, or not exported when the SDK was shut"
+          + " down";
+
+  // The only exporter the SDK's autoconfiguration gives a simple (not a batch) processor.
+  private static final String LOGGING_EXPORTER =
+      "io.opentelemetry.exporter.logging.LoggingSpanExporter";
 
   private static final String TRACE_SCOPE = "io.opentelemetry.sdk.trace";
   // The processor's instruments before and after the semantic-convention ones (OTel 1.49 and on).
   private static final String LEGACY_PROCESSED = "processedSpans";
   private static final AttributeKey<Boolean> LEGACY_DROPPED = AttributeKey.booleanKey("dropped");
-  private static final String LEGACY_QUEUE_SIZE = "queueSize";
   private static final String PROCESSED = "otel.sdk.processor.span.processed";
   private static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
-  private static final String QUEUE_SIZE = "otel.sdk.processor.span.queue.size";
 
   private static final Pattern ENDPOINT = Pattern.compile("endpoint=([^,}\\s]+)");
 
   private final LongAdder exportFailed = new LongAdder();
-  private final AtomicLong inFlight = new AtomicLong();
+  private final LongAdder ended = new LongAdder();
   private final AtomicLong queueFull = new AtomicLong();
+  private final List<CountingExporter> batchExporters = new CopyOnWriteArrayList<>();
+  private final SpanProcessor endedCounter = new EndedCounter(ended);
+  // Guarded by this: set once by freeze(); completions after it are not counted.
+  private boolean frozen;
+  // Guarded by this: exports that finished after freeze(), for tests.
+  private long lateExports;
   private final Reader reader = new Reader();
   private final List<ExportTarget> targets = new CopyOnWriteArrayList<>();
 
@@ -67,17 +93,25 @@ final class SpanExportStats {
       return;
     }
     FunctionCounter.builder(DROPPED, this, SpanExportStats::queueFullSpans)
-        .description(
-            "Sampled spans that never reached the trace backend: dropped because the export queue"
-                + " was full, or in an export that failed or timed out")
+        .description(DESCRIPTION)
         .tag(REASON, QUEUE_FULL)
         .register(registry);
     FunctionCounter.builder(DROPPED, this, SpanExportStats::exportFailedSpans)
-        .description(
-            "Sampled spans that never reached the trace backend: dropped because the export queue"
-                + " was full, or in an export that failed or timed out")
+        .description(DESCRIPTION)
         .tag(REASON, EXPORT_FAILED)
         .register(registry);
+    FunctionCounter.builder(DROPPED, this, SpanExportStats::shutdownSpans)
+        .description(DESCRIPTION)
+        .tag(REASON, SHUTDOWN)
+        .register(registry);
+  }
+
+  /**
+   * The processor to add to the SDK's tracer provider: it counts the sampled spans that end, which
+   * the batch processor receives too.
+   */
+  SpanProcessor endedCounter() {
+    return endedCounter;
   }
 
   /** The metric reader to register on the SDK's meter provider. */
@@ -97,10 +131,19 @@ final class SpanExportStats {
       targets.add(target);
       r.addTarget(target);
     }
-    return new CountingExporter(exporter, this);
+    CountingExporter counting = new CountingExporter(exporter, this);
+    if (!exporter.getClass().getName().equals(LOGGING_EXPORTER)) {
+      batchExporters.add(counting);
+    }
+    return counting;
   }
 
   double queueFullSpans() {
+    synchronized (this) {
+      if (frozen) {
+        return queueFull.get();
+      }
+    }
     long read = reader.queueFullDrops();
     // The reading stops when the SDK is shut down: keep the last one, a counter never goes down.
     return queueFull.accumulateAndGet(read, Math::max);
@@ -111,18 +154,54 @@ final class SpanExportStats {
   }
 
   /**
-   * Returns the spans still waiting: those being exported now, plus those queued when the queue can
-   * still be read; -1 when neither is known.
+   * Takes the counts as final once the SDK's shutdown has finished or its wait has run out, and
+   * returns the spans lost at shutdown.
    */
-  long pendingSpans() {
-    long queued = reader.queuedSpans();
-    long exporting = inFlight.get();
-    return queued < 0 ? exporting : queued + exporting;
+  long freeze() {
+    queueFullSpans(); // the last reading
+    synchronized (this) {
+      frozen = true;
+    }
+    return (long) shutdownSpans();
   }
 
-  /** Whether the queue could be read, so that {@link #pendingSpans()} is exact. */
-  boolean queueKnown() {
-    return reader.queuedSpans() >= 0;
+  /**
+   * Returns the spans lost at shutdown: 0 before {@link #freeze()}, then, for each batch exporter,
+   * the sampled spans that ended and that it neither exported nor failed, less those the full queue
+   * dropped. Spans that end after the freeze are included as they end.
+   */
+  double shutdownSpans() {
+    long dropped = queueFull.get();
+    long lost = 0;
+    synchronized (this) {
+      if (!frozen) {
+        return 0;
+      }
+      long sampled = ended.sum();
+      for (CountingExporter exporter : batchExporters) {
+        lost += Math.max(0, sampled - dropped - exporter.exported - exporter.failed);
+      }
+    }
+    return lost;
+  }
+
+  /** Returns how many exports finished after {@link #freeze()}, uncounted. */
+  synchronized long lateExports() {
+    return lateExports;
+  }
+
+  /** Counts one finished export of {@code count} spans, unless the counts are final. */
+  private synchronized void settle(CountingExporter exporter, int count, boolean success) {
+    if (frozen) {
+      lateExports++;
+      return;
+    }
+    if (success) {
+      exporter.exported += count;
+    } else {
+      exporter.failed += count;
+      exportFailed.add(count);
+    }
   }
 
   static @Nullable ExportTarget target(SpanExporter exporter, ConfigProperties config) {
@@ -186,6 +265,9 @@ final class SpanExportStats {
 
     private final SpanExporter delegate;
     private final SpanExportStats stats;
+    // Guarded by stats.
+    private long exported;
+    private long failed;
 
     CountingExporter(SpanExporter delegate, SpanExportStats stats) {
       this.delegate = delegate;
@@ -199,16 +281,12 @@ final class SpanExportStats {
       try {
         result = delegate.export(spans);
       } catch (RuntimeException | LinkageError e) {
-        stats.exportFailed.add(count);
+        stats.settle(this, count, false);
         throw e; // the batch processor reports it, as without conea
       }
-      stats.inFlight.addAndGet(count);
       result.whenComplete(
           () -> {
-            stats.inFlight.addAndGet(-count);
-            if (!result.isSuccess()) {
-              stats.exportFailed.add(count);
-            }
+            stats.settle(this, count, result.isSuccess());
           });
       return result;
     }
@@ -226,6 +304,36 @@ final class SpanExportStats {
     @Override
     public String toString() {
       return delegate.toString();
+    }
+  }
+
+  /** Counts the sampled spans that end, as the batch processor beside it sees them. */
+  static final class EndedCounter implements SpanProcessor {
+
+    private final LongAdder ended;
+
+    EndedCounter(LongAdder ended) {
+      this.ended = ended;
+    }
+
+    @Override
+    public void onStart(Context parentContext, ReadWriteSpan span) {}
+
+    @Override
+    public boolean isStartRequired() {
+      return false;
+    }
+
+    @Override
+    public void onEnd(ReadableSpan span) {
+      if (span.getSpanContext().isSampled()) {
+        ended.increment();
+      }
+    }
+
+    @Override
+    public boolean isEndRequired() {
+      return true;
     }
   }
 
@@ -276,27 +384,6 @@ final class SpanExportStats {
         }
       }
       return dropped;
-    }
-
-    /** Returns the spans in the processor's queue, or -1 when it cannot be read. */
-    long queuedSpans() {
-      long queued = -1;
-      for (MetricData metric : collect()) {
-        Collection<LongPointData> points;
-        if (metric.getName().equals(LEGACY_QUEUE_SIZE)
-            && metric.getType() == MetricDataType.LONG_GAUGE) {
-          points = metric.getLongGaugeData().getPoints();
-        } else if (metric.getName().equals(QUEUE_SIZE)
-            && metric.getType() == MetricDataType.LONG_SUM) {
-          points = metric.getLongSumData().getPoints();
-        } else {
-          continue;
-        }
-        for (LongPointData point : points) {
-          queued = Math.max(queued, 0) + point.getValue();
-        }
-      }
-      return queued;
     }
 
     private Collection<MetricData> collect() {

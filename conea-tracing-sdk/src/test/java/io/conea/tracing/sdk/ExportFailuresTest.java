@@ -202,7 +202,11 @@ class ExportFailuresTest {
       assertThat(before.get("queue_full")).isEqualTo(dropped.get("queue_full"));
       assertThat(dropped.get("queue_full")).isPositive();
       assertThat(dropped.get("export_failed")).isPositive();
-      assertThat(dropped.get("queue_full") + dropped.get("export_failed")).isEqualTo(208.0);
+      assertThat(
+              dropped.get("queue_full")
+                  + dropped.get("export_failed")
+                  + dropped.getOrDefault("shutdown", 0.0))
+          .isEqualTo(208.0);
     }
   }
 
@@ -233,13 +237,91 @@ class ExportFailuresTest {
       assertThat(report.path("message").asText())
           .contains("300 ms")
           .contains("exporter otlp http/protobuf, endpoint " + blackhole.endpoint() + "/v1/traces")
-          .contains("10 span(s) still pending");
-      assertThat(report.path("metadata").path("pending_spans").asLong()).isEqualTo(10);
+          .contains("10 sampled span(s) not exported are lost");
+      assertThat(report.path("metadata").path("lost_spans").asLong()).isEqualTo(10);
       assertThat(report.path("metadata").path("timeout_ms").asLong()).isEqualTo(300);
       // The JUL logger is restored by close(), even though the export is still running.
       assertThat(SdkDiagnostics.isInstalled()).isFalse();
       assertThat(java.util.logging.Logger.getLogger("io.opentelemetry").getUseParentHandlers())
           .isTrue();
+    }
+  }
+
+  @Test
+  void spansLeftWhenTheShutdownWaitRunsOutAreCountedOnceAsShutdown() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (Blackhole blackhole = new Blackhole()) {
+      ConeaTracing tracing =
+          ConeaTracing.builder("conea-api")
+              .config(
+                  deadCollector(
+                      blackhole.endpoint(),
+                      "OTEL_EXPORTER_OTLP_TIMEOUT",
+                      "1000",
+                      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                      "512"))
+              .shutdownTimeout(java.time.Duration.ofMillis(200))
+              .build();
+      tracing.bindTo(registry);
+      emit(tracing, 50);
+      io.opentelemetry.api.trace.Span open =
+          tracing.openTelemetry().getTracer("test").spanBuilder("open").startSpan();
+      long start = System.nanoTime();
+      tracing.close();
+      long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      // Within the bound: the collector holds the export for a second.
+      assertThat(closeMillis).isLessThan(900);
+      assertThat(dropped(registry))
+          .containsEntry("shutdown", 50.0)
+          .containsEntry("export_failed", 0.0)
+          .containsEntry("queue_full", 0.0);
+      open.end(); // ended after close: never exported either
+      assertThat(dropped(registry)).containsEntry("shutdown", 51.0);
+
+      // The export still running fails a second later; its spans are already counted.
+      SpanExportStats stats = java.util.Objects.requireNonNull(tracing.exportStats());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (stats.lateExports() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(stats.lateExports()).isEqualTo(1);
+      Map<String, Double> dropped = dropped(registry);
+      assertThat(dropped.values().stream().mapToDouble(Double::doubleValue).sum()).isEqualTo(51.0);
+      assertThat(dropped).containsEntry("shutdown", 51.0);
+
+      List<JsonNode> reports =
+          jsonLines(ConeaTracing.class.getName()).stream()
+              .filter(line -> line.path("message").asText().contains("lost"))
+              .toList();
+      assertThat(reports).hasSize(1);
+      assertThat(reports.get(0).path("metadata").path("lost_spans").asLong()).isEqualTo(50);
+    }
+  }
+
+  @Test
+  void aHealthyCollectorLosesNoSpanAtShutdown() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (OtlpReceiver receiver = new OtlpReceiver()) {
+      ConeaTracing tracing =
+          ConeaTracing.builder("conea-api")
+              .config(
+                  deadCollector(
+                      receiver.endpoint(),
+                      "OTEL_EXPORTER_OTLP_TIMEOUT",
+                      "10000",
+                      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                      "16"))
+              .shutdownTimeout(java.time.Duration.ofSeconds(10))
+              .build();
+      tracing.bindTo(registry);
+      emit(tracing, 100);
+      tracing.close();
+      assertThat(receiver.spans()).hasSize(100);
+      assertThat(dropped(registry))
+          .containsEntry("shutdown", 0.0)
+          .containsEntry("export_failed", 0.0)
+          .containsEntry("queue_full", 0.0);
+      assertThat(jsonLines(ConeaTracing.class.getName())).isEmpty();
     }
   }
 

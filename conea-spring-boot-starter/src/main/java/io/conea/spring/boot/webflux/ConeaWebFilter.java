@@ -18,6 +18,7 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.util.ClassUtils;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.server.ServerWebExchange;
@@ -59,6 +60,12 @@ public final class ConeaWebFilter implements WebFilter, Ordered {
   private static final Logger LOGGER = LoggerFactory.getLogger("io.conea.tracing");
   private static final Problems PROBLEMS = new Problems();
 
+  /** Whether {@link ReactorNettyCounting} can be loaded, to tell it which requests started. */
+  private static final boolean REACTOR_NETTY =
+      ClassUtils.isPresent("reactor.netty.Connection", ConeaWebFilter.class.getClassLoader())
+          && ClassUtils.isPresent(
+              "io.netty.channel.ChannelDuplexHandler", ConeaWebFilter.class.getClassLoader());
+
   private final HttpServerTracing tracing;
 
   private ConeaWebFilter(HttpServerTracing tracing) {
@@ -85,6 +92,9 @@ public final class ConeaWebFilter implements WebFilter, Ordered {
     try {
       traced = tracing.start(exchange.getRequest(), ACCESSOR);
       exchange.getAttributes().put(TRACED_REQUEST_ATTRIBUTE, traced);
+      if (REACTOR_NETTY) {
+        ReactorNettyCounting.markStarted(exchange.getRequest());
+      }
       ServerHttpResponse response = exchange.getResponse();
       response.beforeCommit(
           () -> {
