@@ -3,6 +3,10 @@ package io.conea.tracing.jetty;
 import static java.util.Objects.requireNonNull;
 
 import io.conea.metrics.internal.Problems;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -178,18 +182,61 @@ public final class JettyDrain extends Handler.Wrapper {
 
   /**
    * Closes the listening sockets of the server's network connectors, so that new connections are
-   * refused, without shutting the connectors down (see the class documentation). {@link #drain}
-   * does it too; a host that stops several servers at once calls this first on each.
+   * refused, without shutting the connectors down (see the class documentation), and waits until
+   * their ports refuse connections. A listener whose acceptor thread is blocked in {@code accept()}
+   * may go on accepting for a moment after its channel is closed, and a client connecting meanwhile
+   * would be served a {@code Connection: close} it did not need, or have its connection closed
+   * later: this probes each closed port from this process (on loopback for a wildcard address)
+   * until it refuses, one second at most in all. {@link #drain} does it too; a host that stops
+   * several servers at once calls this first on each. It blocks.
+   *
+   * @throws InterruptedException when the calling thread is interrupted while waiting
    */
-  public void closeListeners() {
+  public void closeListeners() throws InterruptedException {
+    List<InetSocketAddress> closed = new ArrayList<>();
     for (Connector connector : connectors()) {
       if (connector instanceof NetworkConnector) {
+        NetworkConnector listener = (NetworkConnector) connector;
         try {
-          ((NetworkConnector) connector).close();
+          boolean wasOpen = listener.isOpen();
+          int port = listener.getLocalPort();
+          String host = listener.getHost();
+          listener.close();
+          InetSocketAddress address = wasOpen && port > 0 ? probeAddress(host, port) : null;
+          if (address != null) {
+            closed.add(address);
+          }
         } catch (RuntimeException | LinkageError e) {
           report("closing a listener", e);
         }
       }
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    for (InetSocketAddress address : closed) {
+      while (System.nanoTime() - deadline < 0 && accepts(address)) {
+        TimeUnit.MILLISECONDS.sleep(2);
+      }
+    }
+  }
+
+  private static @Nullable InetSocketAddress probeAddress(@Nullable String host, int port) {
+    try {
+      InetAddress address = host == null ? null : InetAddress.getByName(host);
+      if (address == null || address.isAnyLocalAddress()) {
+        address = InetAddress.getLoopbackAddress();
+      }
+      return new InetSocketAddress(address, port);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static boolean accepts(InetSocketAddress address) {
+    try (Socket probe = new Socket()) {
+      probe.connect(address, 100);
+      return true;
+    } catch (IOException refused) {
+      return false;
     }
   }
 
@@ -234,7 +281,11 @@ public final class JettyDrain extends Handler.Wrapper {
         for (EndPoint endPoint : open) {
           if (idle(endPoint)) {
             closed.add(endPoint);
-            idleClosed++;
+            // One that answered with Connection: close and waits for its client to close is no
+            // idle keep-alive connection.
+            if (!endPoint.isOutputShutdown()) {
+              idleClosed++;
+            }
             close(endPoint);
           }
         }
@@ -449,8 +500,9 @@ public final class JettyDrain extends Handler.Wrapper {
    * @param completed requests whose exchange ended during the drain (including requests that
    *     arrived during it on open connections)
    * @param abandoned requests still in flight when their connection was closed at the bound
-   * @param idleClosed connections closed as idle: no request in flight and nothing read or written
-   *     for the idle grace
+   * @param idleClosed keep-alive connections closed as idle: no request in flight and nothing read
+   *     or written for the idle grace (connections that answered with {@code Connection: close} and
+   *     whose clients are slow to close them are closed the same way, but not counted here)
    * @param forcedCloses connections still open at the bound, closed then
    * @param elapsed how long the drain took
    */

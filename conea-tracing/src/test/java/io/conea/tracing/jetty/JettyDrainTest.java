@@ -105,6 +105,50 @@ class JettyDrainTest {
   }
 
   @Test
+  void anIdleConnectionIsClosedAfterTheGraceAndARequestWithinItIsAnsweredWithConnectionClose()
+      throws Exception {
+    Server server = server();
+    JettyDrain drain = JettyDrain.install(server);
+    server.start();
+    int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    ExecutorService thread = Executors.newSingleThreadExecutor();
+    try (Socket idle = new Socket(InetAddress.getLoopbackAddress(), port);
+        Socket late = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      idle.setSoTimeout(5_000);
+      late.setSoTimeout(5_000);
+      for (Socket socket : List.of(idle, late)) {
+        send(socket, "/fast/keep-alive");
+        Answer first = readResponse(socket.getInputStream());
+        assertThat(first).isNotNull();
+        assertThat(first.connectionClose()).isFalse();
+      }
+      Future<JettyDrain.Result> drained = thread.submit(() -> drain.drain(Duration.ofSeconds(5)));
+      Thread.sleep(JettyDrain.IDLE_GRACE_MILLIS / 3);
+      // Sent within the grace, on a connection idle when the drain started: answered, and told so.
+      send(late, "/fast/late");
+      Answer answer = readResponse(late.getInputStream());
+      assertThat(answer).isNotNull();
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.connectionClose()).isTrue();
+      assertThat(late.getInputStream().read()).isEqualTo(-1);
+      // Idle through the grace: closed, without a byte.
+      long start = System.nanoTime();
+      assertThat(idle.getInputStream().read()).isEqualTo(-1);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+      JettyDrain.Result result = drained.get(5, TimeUnit.SECONDS);
+      assertThat(result.idleClosed()).isEqualTo(1);
+      assertThat(result.completed()).isEqualTo(1);
+      assertThat(result.forcedCloses()).isZero();
+      assertThat(result.elapsed())
+          .isGreaterThanOrEqualTo(Duration.ofMillis(JettyDrain.IDLE_GRACE_MILLIS))
+          .isLessThan(Duration.ofSeconds(2));
+    } finally {
+      thread.shutdownNow();
+      server.stop();
+    }
+  }
+
+  @Test
   void theBoundClosesWhatIsStillOpenAndASecondDrainReturnsTheFirstResult() throws Exception {
     Server server = server();
     JettyDrain drain = JettyDrain.install(server);
@@ -153,7 +197,7 @@ class JettyDrainTest {
               return true;
             }
             if (path.equals("/slow")) {
-              Thread.sleep(300);
+              Thread.sleep(200);
             }
             byte[] body = ("ok " + path).getBytes(US_ASCII);
             response.setStatus(200);

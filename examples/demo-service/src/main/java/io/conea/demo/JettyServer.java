@@ -66,9 +66,7 @@ final class JettyServer {
    * connections. The open connections are served on until {@link #drain}.
    */
   void stopAccepting() throws InterruptedException {
-    int port = port();
     drain.closeListeners();
-    Ports.awaitRefused(connector.getHost(), port);
   }
 
   /** Answers the requests in flight (up to the bound) and closes the connections. */
