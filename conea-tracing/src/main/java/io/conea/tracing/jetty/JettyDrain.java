@@ -177,7 +177,7 @@ public final class JettyDrain extends Handler.Wrapper {
     // The stream wrapper releases the request once its exchange is complete, however that happens
     // (the server's 404 for a request no handler took, an error page, a failure): the response
     // wrapper only marks responses committed by the handlers below.
-    return super.handle(request, tracked.response(request), callback);
+    return super.handle(request, tracked.response(request), tracked.callback(callback));
   }
 
   /**
@@ -466,6 +466,19 @@ public final class JettyDrain extends Handler.Wrapper {
             closeConnection();
           }
           super.write(last, content, callback);
+        }
+      };
+    }
+
+    /** Marks a response that is completed without a write of its own (an empty one, say). */
+    Callback callback(Callback callback) {
+      return new Callback.Nested(callback) {
+        @Override
+        public void succeeded() {
+          if (draining) {
+            closeConnection();
+          }
+          super.succeeded();
         }
       };
     }
