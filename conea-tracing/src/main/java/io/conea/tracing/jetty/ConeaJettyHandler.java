@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * connection, or closed it mid-body, as 499, and a malformed body that Jetty answered 400 as 400. A
  * request the filter started is never counted here.
  *
+ * <p>A client that closes with a FIN, not a reset, while an asynchronous request is pending is
+ * counted with the status written: Jetty reads nothing from an HTTP/1.1 connection between the end
+ * of a request's content and the end of its response, and writing into the closed socket succeeds
+ * (see conea-tracing's README, "Every request a servlet container answers").
+ *
  * <pre>{@code
  * server.setHandler(contextHandler);          // with ConeaTracingFilter mapped on /*
  * ConeaJettyHandler.install(server, httpServerTracing);

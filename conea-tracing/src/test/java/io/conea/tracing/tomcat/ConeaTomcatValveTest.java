@@ -8,6 +8,7 @@ import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.RouteTemplates;
 import io.conea.tracing.TestTelemetry;
 import io.conea.tracing.servlet.ConeaTracingFilter;
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -18,6 +19,11 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
@@ -38,7 +44,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ConeaTomcatValveTest {
 
+  private static final int ABORT_TRIES = 20;
+
   private static TestTelemetry telemetry;
+
+  /** Requests to /hold and /slow wait here until the test releases them. */
+  private static volatile CountDownLatch entered = new CountDownLatch(1);
+
+  private static volatile CountDownLatch release = new CountDownLatch(1);
+
   private static Tomcat tomcat;
   private static int port;
 
@@ -66,12 +80,37 @@ class ConeaTomcatValveTest {
               @Override
               protected void doGet(HttpServletRequest request, HttpServletResponse response)
                   throws IOException {
+                if (request.getRequestURI().equals("/hold")) {
+                  // Answered once released; the body stays in Tomcat's buffer until the final
+                  // flush, after the filter.
+                  entered.countDown();
+                  await(release);
+                } else if (request.getRequestURI().equals("/slow")) {
+                  AsyncContext async = request.startAsync();
+                  async.setTimeout(10_000);
+                  entered.countDown();
+                  new Thread(
+                          () -> {
+                            await(release);
+                            try {
+                              async.getResponse().getWriter().write("ok");
+                            } catch (IOException | RuntimeException e) {
+                              // The client went away.
+                            } finally {
+                              async.complete();
+                            }
+                          })
+                      .start();
+                  return;
+                }
                 response.setStatus(200);
                 response.getWriter().write("ok");
               }
             })
         .addMapping("/*");
+    ((org.apache.catalina.Wrapper) context.findChild("api")).setAsyncSupported(true);
     FilterDef filter = new FilterDef();
+    filter.setAsyncSupported("true");
     filter.setFilterName("conea");
     filter.setFilter(ConeaTracingFilter.create(tracing));
     context.addFilterDef(filter);
@@ -86,6 +125,7 @@ class ConeaTomcatValveTest {
 
   @AfterAll
   static void stop() throws Exception {
+    release.countDown();
     if (tomcat != null) {
       tomcat.stop();
       tomcat.destroy();
@@ -138,6 +178,105 @@ class ConeaTomcatValveTest {
     // Any second count would land with the first, as Tomcat logs after the response.
     Thread.sleep(200);
     assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
+  }
+
+  @Test
+  void aResetMetOnlyAtTheFinalFlushIs499EveryTime() throws Exception {
+    for (int i = 0; i < ABORT_TRIES; i++) {
+      assertClientAbortCounted("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n", true, 499);
+    }
+  }
+
+  @Test
+  void aResetDuringAnAsynchronousWaitIs499EveryTime() throws Exception {
+    for (int i = 0; i < ABORT_TRIES; i++) {
+      assertClientAbortCounted("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", true, 499);
+    }
+  }
+
+  @Test
+  void aCloseDuringAnAsynchronousWaitIsCountedWithTheStatusWritten() throws Exception {
+    for (int i = 0; i < ABORT_TRIES; i++) {
+      assertClientAbortCounted("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", false, 200);
+    }
+  }
+
+  @Test
+  void anAsynchronousRequestAnsweredNormallyIs200() throws Exception {
+    double total = telemetry.totalRequests();
+    double ok = requestsWithStatus(200);
+    entered = new CountDownLatch(1);
+    release = new CountDownLatch(1);
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      send(socket, "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+      release.countDown();
+      assertThat(statusLine(socket)).startsWith("HTTP/1.1 200");
+    }
+    Await.until(() -> telemetry.totalRequests() >= total + 1);
+    Thread.sleep(20);
+    assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
+    assertThat(requestsWithStatus(200)).isEqualTo(ok + 1);
+  }
+
+  /**
+   * Sends the request, waits until the servlet has it, closes (FIN) or resets (RST) the connection,
+   * then lets the servlet answer; the request is counted once, with {@code status}.
+   */
+  private static void assertClientAbortCounted(String request, boolean reset, int status)
+      throws Exception {
+    double total = telemetry.totalRequests();
+    double before = requestsWithStatus(status);
+    entered = new CountDownLatch(1);
+    release = new CountDownLatch(1);
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      send(socket, request);
+      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+      if (reset) {
+        socket.setSoLinger(true, 0);
+      }
+    }
+    Thread.sleep(50);
+    release.countDown();
+    Await.until(() -> telemetry.totalRequests() >= total + 1);
+    Thread.sleep(20);
+    assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
+    assertThat(requestsWithStatus(status)).as(telemetry.scrape()).isEqualTo(before + 1);
+  }
+
+  private static void send(Socket socket, String request) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(request.getBytes(ISO_8859_1));
+    out.flush();
+  }
+
+  private static String statusLine(Socket socket) throws IOException {
+    BufferedReader reader =
+        new BufferedReader(new InputStreamReader(socket.getInputStream(), ISO_8859_1));
+    String line = reader.readLine();
+    return line == null ? "" : line;
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The sum of {@code http_requests_total} over the series with this status. */
+  private static double requestsWithStatus(int status) {
+    Matcher matcher =
+        Pattern.compile("(?m)^http_requests_total\\{(.*)} (\\S+)$").matcher(telemetry.scrape());
+    double sum = 0;
+    while (matcher.find()) {
+      if (List.of(matcher.group(1).split(",")).contains("status=\"" + status + "\"")) {
+        sum += Double.parseDouble(matcher.group(2));
+      }
+    }
+    return sum;
   }
 
   /** Sends one request on a new connection and returns the status line of the answer. */

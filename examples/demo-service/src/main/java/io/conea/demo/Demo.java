@@ -8,6 +8,7 @@ import io.conea.metrics.PrometheusMetrics;
 import io.conea.tracing.HttpServerTracing;
 import io.conea.tracing.OpenTelemetryExemplars;
 import io.conea.tracing.RouteTemplates;
+import io.conea.tracing.jetty.JettyDrain;
 import io.conea.tracing.netty.ConeaTracingHandler;
 import io.conea.tracing.netty.NettyDrain;
 import io.conea.tracing.sdk.ConeaTracing;
@@ -136,9 +137,7 @@ final class Demo implements AutoCloseable {
     AiModelCallAspect.install(ai);
     ChatService chat = new ChatService(ai, scheduler);
     DemoApi api = new DemoApi(metrics, prometheus, chat, recentSpans::toJson, scheduler);
-    jetty =
-        new JettyServer(
-            settings.host(), settings.servletPort(), api, http, drainTimeout.toMillis());
+    jetty = new JettyServer(settings.host(), settings.servletPort(), api, http);
     NettyDrain drain = NettyDrain.create();
     netty =
         new NettyServer(
@@ -240,16 +239,36 @@ final class Demo implements AutoCloseable {
                 return null;
               }
             });
+    JettyDrain.Result jettyDrained = null;
+    try {
+      jettyDrained = jetty.drain(drainTimeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.warn("Jetty did not drain cleanly", e);
+    }
+    NettyDrain.Result drained = nettyDrained.join();
     try {
       jetty.stop();
     } catch (Exception e) {
       log.warn("Jetty did not stop cleanly", e);
     }
-    NettyDrain.Result drained = nettyDrained.join();
     try {
       netty.stopLoops();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    long stoppedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    if (jettyDrained != null) {
+      log.atInfo()
+          .addKeyValue("in_flight", jettyDrained.inFlightAtStart())
+          .addKeyValue("completed", jettyDrained.completed())
+          .addKeyValue("abandoned", jettyDrained.abandoned())
+          .addKeyValue("idle_closed", jettyDrained.idleClosed())
+          .addKeyValue("forced_closes", jettyDrained.forcedCloses())
+          .addKeyValue("drain_ms", jettyDrained.elapsed().toMillis())
+          .addKeyValue("servers_stopped_ms", stoppedMillis)
+          .log("Jetty connections drained");
     }
     if (drained != null) {
       log.atInfo()
@@ -259,8 +278,7 @@ final class Demo implements AutoCloseable {
           .addKeyValue("idle_closed", drained.idleClosed())
           .addKeyValue("forced_closes", drained.forcedCloses())
           .addKeyValue("drain_ms", drained.elapsed().toMillis())
-          .addKeyValue(
-              "servers_stopped_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+          .addKeyValue("servers_stopped_ms", stoppedMillis)
           .log("Netty connections drained");
     }
     scheduler.shutdown();
