@@ -461,6 +461,24 @@ class HttpServerMetricsTest {
   }
 
   @Test
+  void aDurationOnABucketBoundIsInThatBucketAndTheSumIsExact() {
+    HttpServerMetrics http = http();
+    // Exactly on the bounds 5 ms and 10 s, one nanosecond above each, and 0.
+    long[] durations = {5 * MS, 5 * MS + 1, 10_000 * MS, 10_000 * MS + 1, 0};
+    for (long duration : durations) {
+      http.record("GET", USER, "/x", 200, duration);
+    }
+
+    Samples samples = Samples.scrape(prometheus);
+    assertThat(samples.named("http_request_duration_seconds_bucket"))
+        .extracting(Samples.Sample::value)
+        .containsExactly(2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 4.0, 5.0);
+    assertThat(
+            samples.value("http_request_duration_seconds_sum", "method", "GET", "endpoint", USER))
+        .isEqualTo(20.010000002);
+  }
+
+  @Test
   void eightThreadsRecordingConcurrentlyGiveExactTotals() throws Exception {
     HttpServerMetrics http = http();
     String[] routes = {USER, "/api/v1/orders/{id}", "/health"};
@@ -501,6 +519,15 @@ class HttpServerMetricsTest {
     Samples samples = Samples.scrape(prometheus);
     assertThat(samples.sum("http_requests_total")).isEqualTo(threads * perThread);
     assertThat(samples.sum("http_request_duration_seconds_count")).isEqualTo(threads * perThread);
+    // i % 1000 ms: 0-5 ms (6 values of 1000) in the first bucket, 501-1000 above 0.5 s.
+    assertThat(
+            samples.named("http_request_duration_seconds_bucket").stream()
+                .filter(sample -> "0.005".equals(sample.labels().get("le")))
+                .mapToDouble(Samples.Sample::value)
+                .sum())
+        .isEqualTo(threads * (perThread / 1000) * 6.0);
+    assertThat(samples.sum("http_request_duration_seconds_sum"))
+        .isCloseTo(threads * (perThread / 1000) * 499.5, within(1e-6));
     // i runs over 100 000 values; the pattern repeats every 36, so count exactly per series.
     for (int m = 0; m < 3; m++) {
       for (int r = 0; r < 3; r++) {
