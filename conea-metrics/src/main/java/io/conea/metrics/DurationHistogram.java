@@ -12,9 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One duration histogram family, recorded with the Prometheus client's {@link
- * io.prometheus.metrics.core.metrics.Histogram} on a Micrometer Prometheus registry (see {@link
- * PrometheusHistogram}) and with a Micrometer timer on any other registry.
+ * One duration histogram family, recorded by a collector of its own on a Micrometer Prometheus
+ * registry (see {@link PrometheusHistogram}) and with a Micrometer timer on any other registry.
  *
  * <p>The choice is made once, at the family's first series, and only for a registry whose meter
  * filters leave conea's meters as registered: a filter that renames them, adds tags (common tags
