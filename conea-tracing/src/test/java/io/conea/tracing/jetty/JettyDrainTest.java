@@ -3,14 +3,13 @@ package io.conea.tracing.jetty;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
+import io.conea.tracing.RawResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,7 +117,7 @@ class JettyDrainTest {
       late.setSoTimeout(5_000);
       for (Socket socket : List.of(idle, late)) {
         send(socket, "/fast/keep-alive");
-        Answer first = readResponse(socket.getInputStream());
+        RawResponse first = RawResponse.read(socket.getInputStream(), true);
         assertThat(first).isNotNull();
         assertThat(first.connectionClose()).isFalse();
       }
@@ -126,7 +125,7 @@ class JettyDrainTest {
       Thread.sleep(JettyDrain.IDLE_GRACE_MILLIS / 3);
       // Sent within the grace, on a connection idle when the drain started: answered, and told so.
       send(late, "/empty");
-      Answer answer = readResponse(late.getInputStream());
+      RawResponse answer = RawResponse.read(late.getInputStream(), true);
       assertThat(answer).isNotNull();
       assertThat(answer.status()).isEqualTo(204);
       assertThat(answer.connectionClose()).isTrue();
@@ -168,7 +167,7 @@ class JettyDrainTest {
       assertThat(result.abandoned()).isEqualTo(1);
       assertThat(result.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
       assertThat(result.elapsed()).isLessThan(Duration.ofSeconds(2));
-      assertThat(readResponse(stuck.getInputStream())).isNull();
+      assertThat(RawResponse.read(stuck.getInputStream(), true)).isNull();
       assertThat(drain.drain(Duration.ofSeconds(1))).isSameAs(result);
       assertThat(drain.isDraining()).isTrue();
     } finally {
@@ -269,14 +268,14 @@ class JettyDrainTest {
         InputStream in = socket.getInputStream();
         boolean reused = false;
         while (true) {
-          if (reused && closedByServer(socket)) {
+          if (reused && RawResponse.closedByServer(socket, 20000)) {
             end = End.IDLE_CLOSED;
             break;
           }
-          Answer response;
+          RawResponse response;
           try {
             send(socket, target);
-            response = readResponse(in);
+            response = RawResponse.read(in, true);
           } catch (SocketException reset) {
             response = null;
             how = reset.toString();
@@ -285,12 +284,12 @@ class JettyDrainTest {
             end = End.NOT_ACCEPTED;
             break;
           }
-          if (response.status != 200) {
-            broken = "status " + response.status;
+          if (response.status() != 200) {
+            broken = "status " + response.status();
             return;
           }
           complete++;
-          if (response.connectionClose) {
+          if (response.connectionClose()) {
             if (in.read() != -1) {
               broken = "bytes after a response that said Connection: close";
               return;
@@ -312,67 +311,5 @@ class JettyDrainTest {
         broken = "reconnecting: " + e;
       }
     }
-
-    /** Whether the server has closed the connection, seen without sending (a stale check). */
-    private static boolean closedByServer(Socket socket) throws IOException {
-      socket.setSoTimeout(1);
-      try {
-        return socket.getInputStream().read() == -1;
-      } catch (SocketTimeoutException open) {
-        return false;
-      } finally {
-        socket.setSoTimeout(20_000);
-      }
-    }
-  }
-
-  /** One response read in full. */
-  private record Answer(int status, boolean connectionClose) {}
-
-  /**
-   * Reads one response with a Content-Length body; null when the connection ends before its first
-   * byte; throws when it ends in the middle.
-   */
-  private static Answer readResponse(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    while (true) {
-      int b;
-      try {
-        b = in.read();
-      } catch (SocketException reset) {
-        b = -1;
-      }
-      if (b < 0) {
-        if (head.size() == 0) {
-          return null;
-        }
-        throw new IOException("connection closed in the middle of a response head: " + head);
-      }
-      head.write(b);
-      byte[] bytes = head.toByteArray();
-      int n = bytes.length;
-      if (n >= 4
-          && bytes[n - 4] == '\r'
-          && bytes[n - 3] == '\n'
-          && bytes[n - 2] == '\r'
-          && bytes[n - 1] == '\n') {
-        break;
-      }
-    }
-    String text = head.toString(US_ASCII).toLowerCase(Locale.ROOT);
-    int status = Integer.parseInt(text.substring(9, 12));
-    int length = 0;
-    boolean close = false;
-    for (String line : text.split("\r\n")) {
-      if (line.startsWith("content-length:")) {
-        length = Integer.parseInt(line.substring("content-length:".length()).trim());
-      } else if (line.startsWith("connection:")) {
-        close = line.contains("close");
-      }
-    }
-    if (in.readNBytes(length).length < length) {
-      throw new IOException("connection closed in the middle of a response body");
-    }
-    return new Answer(status, close);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.conea.tracing.Await;
 import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.RawResponse;
 import io.conea.tracing.TestTelemetry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -27,7 +28,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -35,7 +35,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -197,7 +196,7 @@ class NettyDrainTest {
         Socket socket = connect();
         idle.add(socket);
         send(socket, "/work?ms=0");
-        assertThat(readResponse(socket.getInputStream()).status).isEqualTo(200);
+        assertThat(RawResponse.read(socket.getInputStream(), false).status()).isEqualTo(200);
       }
       send(slow, "/work?ms=800");
       Await.until(() -> telemetry.finishedSpans().size() == 5 && drain.openConnections() == 6);
@@ -210,9 +209,9 @@ class NettyDrainTest {
         assertThat(socket.getInputStream().read()).as("idle connection closed").isEqualTo(-1);
       }
       long idleClosedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-      Response answer = readResponse(slow.getInputStream());
-      assertThat(answer.status).isEqualTo(200);
-      assertThat(answer.connectionClose).isTrue();
+      RawResponse answer = RawResponse.read(slow.getInputStream(), false);
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.connectionClose()).isTrue();
       assertThat(slow.getInputStream().read()).isEqualTo(-1);
       NettyDrain.Result result = draining.get(10, TimeUnit.SECONDS);
 
@@ -241,9 +240,9 @@ class NettyDrainTest {
       CompletableFuture<NettyDrain.Result> draining = drainAsync(Duration.ofSeconds(5));
       Await.until(drain::isDraining);
       send(fresh, "/work?ms=0");
-      Response answer = readResponse(fresh.getInputStream());
-      assertThat(answer.status).isEqualTo(200);
-      assertThat(answer.connectionClose).isTrue();
+      RawResponse answer = RawResponse.read(fresh.getInputStream(), false);
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.connectionClose()).isTrue();
       assertThat(fresh.getInputStream().read()).isEqualTo(-1);
       NettyDrain.Result result = draining.get(10, TimeUnit.SECONDS);
       assertThat(result.completed()).isEqualTo(1);
@@ -349,7 +348,7 @@ class NettyDrainTest {
         InputStream in = socket.getInputStream();
         boolean reused = false;
         while (true) {
-          if (reused && closedByServer(socket)) {
+          if (reused && RawResponse.closedByServer(socket, 5000)) {
             end = End.IDLE_CLOSED;
             break;
           }
@@ -359,9 +358,9 @@ class NettyDrainTest {
             end = End.NOT_ACCEPTED;
             break;
           }
-          Response response;
+          RawResponse response;
           try {
-            response = readResponse(in);
+            response = RawResponse.read(in, false);
           } catch (SocketException reset) {
             response = null; // reset with nothing received: as an EOF before the response
             if (reset.getMessage() == null || !reset.getMessage().contains("reset")) {
@@ -372,12 +371,12 @@ class NettyDrainTest {
             end = End.NOT_ACCEPTED;
             break;
           }
-          if (response.status != 200) {
-            broken = "status " + response.status;
+          if (response.status() != 200) {
+            broken = "status " + response.status();
             return;
           }
           complete++;
-          if (response.connectionClose) {
+          if (response.connectionClose()) {
             if (in.read() != -1) {
               broken = "bytes after a response that said Connection: close";
               return;
@@ -401,66 +400,6 @@ class NettyDrainTest {
         broken = "reconnecting: " + e;
       }
     }
-
-    /** Whether the server has closed the connection, seen without sending (a stale check). */
-    private static boolean closedByServer(Socket socket) throws IOException {
-      socket.setSoTimeout(1);
-      try {
-        return socket.getInputStream().read() == -1;
-      } catch (SocketTimeoutException open) {
-        return false;
-      } finally {
-        socket.setSoTimeout(5_000);
-      }
-    }
-  }
-
-  /** One response read in full. */
-  private record Response(int status, boolean connectionClose) {}
-
-  /**
-   * Reads one response with a Content-Length body; null when the connection ends before its first
-   * byte; throws when it ends in the middle.
-   */
-  private static Response readResponse(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int b;
-    while (true) {
-      b = in.read();
-      if (b < 0) {
-        if (head.size() == 0) {
-          return null;
-        }
-        throw new IOException("connection closed in the middle of a response head: " + head);
-      }
-      head.write(b);
-      int n = head.size();
-      byte[] bytes = head.toByteArray();
-      if (n >= 4
-          && bytes[n - 4] == '\r'
-          && bytes[n - 3] == '\n'
-          && bytes[n - 2] == '\r'
-          && bytes[n - 1] == '\n') {
-        break;
-      }
-    }
-    String text = head.toString(US_ASCII).toLowerCase(Locale.ROOT);
-    int status = Integer.parseInt(text.substring(9, 12));
-    int length = 0;
-    boolean close = false;
-    for (String line : text.split("\r\n")) {
-      if (line.startsWith("content-length:")) {
-        length = Integer.parseInt(line.substring("content-length:".length()).trim());
-      } else if (line.startsWith("connection:")) {
-        close = line.contains("close");
-      }
-    }
-    for (int i = 0; i < length; i++) {
-      if (in.read() < 0) {
-        throw new IOException("connection closed in the middle of a response body");
-      }
-    }
-    return new Response(status, close);
   }
 
   /** Answers {@code /work?ms=N} after N ms; never answers {@code /never}. */
