@@ -72,6 +72,13 @@ class StarterApplicationTest {
   private static final double AI_CALL_COST = 5 * 0.03 / 1000 + 10 * 0.06 / 1000;
   private static final Duration WAIT = Duration.ofSeconds(10);
 
+  /**
+   * Whether each request goes on a connection of its own, for servers that may leave a keep-alive
+   * request unanswered (the WebFlux projects' poms say why).
+   */
+  private static final boolean ONE_CONNECTION_PER_REQUEST =
+      Boolean.getBoolean("it.oneConnectionPerRequest");
+
   private final ObjectMapper json =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private final List<Call> calls = new ArrayList<>();
@@ -447,6 +454,9 @@ class StarterApplicationTest {
     if (headers.length > 0) {
       builder.headers(headers);
     }
+    if (ONE_CONNECTION_PER_REQUEST) {
+      builder.header("Connection", "close");
+    }
     HttpRequest request =
         builder
             .timeout(WAIT)
@@ -536,11 +546,11 @@ class StarterApplicationTest {
 
   private HttpResponse<String> get(String path, String accept)
       throws IOException, InterruptedException {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(base + path))
-            .timeout(WAIT)
-            .header("Accept", accept)
-            .build();
-    return client.send(request, HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(WAIT).header("Accept", accept);
+    if (ONE_CONNECTION_PER_REQUEST) {
+      builder.header("Connection", "close");
+    }
+    return client.send(builder.build(), HttpResponse.BodyHandlers.ofString());
   }
 }
