@@ -131,7 +131,8 @@ final class SpanAttributes {
 
   /**
    * Sets the outcome of an ended request on its recording span: the status sent, and for 5xx
-   * responses and exceptions the error type and status. 4xx responses are no error of the server.
+   * responses, exceptions and connections the server closed without answering the error type and
+   * status. 4xx responses are no error of the server.
    */
   static void outcome(Span span, TracedRequest request) {
     int status = request.status();
@@ -147,7 +148,9 @@ final class SpanAttributes {
       span.setStatus(StatusCode.ERROR, truncate(error.getMessage(), MAX_LENGTH));
     } else if (errorType != null) {
       span.setAttribute(ErrorAttributes.ERROR_TYPE, errorType);
-      if (statusSent && status >= 500) {
+      // A connection the server's side closed without answering is the server's failure.
+      if ((statusSent || TracedRequest.CONNECTION_CLOSED_BY_SERVER.equals(errorType))
+          && status >= 500) {
         span.setStatus(StatusCode.ERROR);
       }
     } else if (status >= 500) {

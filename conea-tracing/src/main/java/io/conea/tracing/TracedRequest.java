@@ -27,6 +27,9 @@ public final class TracedRequest {
   /** The error.type of a request whose connection closed before its response completed. */
   static final String CONNECTION_CLOSED = "connection_closed";
 
+  /** The error.type of a request whose connection the server side closed without answering it. */
+  static final String CONNECTION_CLOSED_BY_SERVER = "connection_closed_by_server";
+
   /** The error.type of a request whose response the instrumentation could no longer see. */
   static final String RESPONSE_UNOBSERVED = "response_unobserved";
 
@@ -96,6 +99,7 @@ public final class TracedRequest {
   private static final int CLOSED = 4;
   private static final int UNOBSERVED = 8;
   private static final int LATE_ROUTE = 16;
+  private static final int SERVER_CLOSED = 32;
   private static final int STATUS_SHIFT = 8;
 
   TracedRequest(
@@ -327,6 +331,25 @@ public final class TracedRequest {
   }
 
   /**
+   * Ends a request whose connection the server side closed before its response completed: the
+   * application (or a handler of its pipeline) gave up on it, say after an exception it did not
+   * answer. It is counted with the status already sent, or 500 when none was: the client got no
+   * answer because of the server, which is a server error for the error rate and the SLOs, as a
+   * container would have answered 500. The span gets {@code error.type=connection_closed_by_server}
+   * and an error status.
+   */
+  public void endClosedByServer() {
+    if (ENDING.compareAndSet(this, 0, ENDED)) {
+      int sent = responseStatus;
+      finish(
+          sent > 0 ? sent : 500,
+          sent > 0 ? STATUS_SENT | CLOSED | SERVER_CLOSED : CLOSED | SERVER_CLOSED,
+          null,
+          null);
+    }
+  }
+
+  /**
    * Ends a request whose response the instrumentation can no longer see, because it left the
    * connection's pipeline while the connection stays open (after a protocol upgrade, say). It is
    * counted with the status already sent; when none was, the outcome is unknown and the request is
@@ -367,9 +390,11 @@ public final class TracedRequest {
   /** Returns the error.type of an end without an exception that is no plain response, or null. */
   @Nullable String errorType() {
     int outcome = ended;
-    return (outcome & CLOSED) != 0
-        ? CONNECTION_CLOSED
-        : (outcome & UNOBSERVED) != 0 ? RESPONSE_UNOBSERVED : null;
+    return (outcome & SERVER_CLOSED) != 0
+        ? CONNECTION_CLOSED_BY_SERVER
+        : (outcome & CLOSED) != 0
+            ? CONNECTION_CLOSED
+            : (outcome & UNOBSERVED) != 0 ? RESPONSE_UNOBSERVED : null;
   }
 
   /**

@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.opentelemetry.context.Scope;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -64,7 +65,12 @@ import org.jspecify.annotations.Nullable;
  * That includes a request whose headers the close cut off (the codec passes it on with a {@code
  * PrematureChannelClosureException} as its decoder result) and any request answered only after its
  * connection closed: the 400 an application writes for the cut-off request never reaches the
- * client, so it is not what the request is counted with.
+ * client, so it is not what the request is counted with. When the server's side closes the live
+ * connection instead (an application that closes it after an exception rather than answering), the
+ * requests in flight are counted with the status already sent or 500, with {@code
+ * error.type=connection_closed_by_server}: see {@link TracedRequest#endClosedByServer()}; a close
+ * that follows an I/O failure of the connection (a reset) is the client's, and {@link NettyDrain}'s
+ * close at its bound keeps 499.
  *
  * <p>Created with a {@link NettyDrain}, the handler takes part in that drain's graceful shutdown:
  * see {@link #create(HttpServerTracing, NettyDrain)}. When the handler leaves the pipeline of a
@@ -113,6 +119,15 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   /** The request the closing of its connection cut off while it was read; never answered. */
   private @Nullable TracedRequest cutOff;
 
+  /** Whether the client's side failed (a reset, a broken pipe): a close that follows is theirs. */
+  private boolean peerFailed;
+
+  /** Whether the server's side closed the live connection: requests in flight end as 500. */
+  private boolean closedByServer;
+
+  /** Whether the drain is closing the connection at its bound: requests in flight end as 499. */
+  private boolean drainClosing;
+
   ConeaTracingHandler(HttpServerTracing tracing, @Nullable NettyDrain drain) {
     this.tracing = tracing;
     this.drain = drain;
@@ -153,6 +168,28 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     opened();
     super.channelActive(ctx);
+  }
+
+  /** Notes an I/O failure of the connection: the client reset it or went away. */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+    if (cause instanceof IOException) {
+      peerFailed = true;
+    }
+    super.exceptionCaught(ctx, cause);
+  }
+
+  /**
+   * Notes a close that the server's side asks for on a live connection, other than after an I/O
+   * failure or by the drain: the requests still in flight then end with {@link
+   * TracedRequest#endClosedByServer()}.
+   */
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+    if (!peerFailed && !drainClosing && !pending.isEmpty() && ctx.channel().isActive()) {
+      closedByServer = true;
+    }
+    super.close(ctx, promise);
   }
 
   /** Ends the requests still in flight, then counts the connection as closed. */
@@ -298,7 +335,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
       if (head != null) {
         if (head == cutOff || !ctx.channel().isActive()) {
           // Whatever the application answers, it does not reach the client.
-          head.endConnectionClosed();
+          endClosed(head);
         } else {
           head.end(head.responseStatus() > 0 ? head.responseStatus() : 200, null, null);
         }
@@ -376,6 +413,7 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
             return;
           }
           owner.abandoned.addAndGet(pending.size());
+          drainClosing = true;
           ctx.channel().close();
         });
   }
@@ -430,9 +468,18 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   private void endPending() {
     TracedRequest request;
     while ((request = pending.pollFirst()) != null) {
-      request.endConnectionClosed();
+      endClosed(request);
     }
     reading = null;
+  }
+
+  /** Ends a request whose connection closed before its response: by the server's side, or not. */
+  private void endClosed(TracedRequest request) {
+    if (closedByServer && request != cutOff) {
+      request.endClosedByServer();
+    } else {
+      request.endConnectionClosed();
+    }
   }
 
   private String peerAddress() {

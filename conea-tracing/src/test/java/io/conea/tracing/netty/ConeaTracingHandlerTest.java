@@ -266,6 +266,46 @@ class ConeaTracingHandlerTest {
   }
 
   @Test
+  void aRequestTheApplicationClosesTheConnectionOnInsteadOfAnsweringIsCountedAs500()
+      throws Exception {
+    // The application throws; its exceptionCaught closes the connection, as many do: the client
+    // gets no answer because of the server, as a container would have answered 500.
+    double before = telemetry.requests("GET", "/crash", "500");
+    try (Socket socket = connect()) {
+      send(socket, get("/crash"));
+      assertThat(socket.getInputStream().read()).isEqualTo(-1);
+    }
+    SpanData span = telemetry.awaitSpans(1).get(0);
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("url.path"))).isEqualTo("/crash");
+    assertThat(span.getAttributes().get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed_by_server");
+    assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isNull();
+    Await.until(() -> telemetry.requests("GET", "/crash", "500") == before + 1);
+    assertThat(telemetry.requests("GET", "/crash", "499")).isZero();
+  }
+
+  @Test
+  void aResetIsStill499WhenTheApplicationClosesTheConnectionOnTheIoError() throws Exception {
+    double before = telemetry.requests("GET", "/never", "499");
+    try (Socket socket = connect()) {
+      send(socket, get("/never"));
+      Await.until(() -> seen.stream().anyMatch(s -> s.startsWith("/never")));
+      socket.setSoLinger(true, 0); // the close sends a reset
+    }
+    Await.until(() -> telemetry.requests("GET", "/never", "499") == before + 1);
+    assertThat(telemetry.requests("GET", "/never", "500")).isZero();
+    assertThat(
+            telemetry
+                .awaitSpans(1)
+                .get(0)
+                .getAttributes()
+                .get(AttributeKey.stringKey("error.type")))
+        .isEqualTo("connection_closed");
+  }
+
+  @Test
   void requestWhoseHeadersAreCutOffByACloseIsCountedAs499NotAs400AndItsSpanEnded()
       throws Exception {
     double before = telemetry.requests("GET", "/cut", "499");
@@ -753,6 +793,9 @@ class ConeaTracingHandlerTest {
                     }
                   });
         }
+        if (msg instanceof HttpRequest && request.uri().equals("/crash")) {
+          throw new IllegalArgumentException("the application cannot handle " + request.uri());
+        }
         // A request the codec could not decode has no content to wait for.
         if (msg instanceof LastHttpContent
             || (msg instanceof HttpRequest && !request.decoderResult().isSuccess())) {
@@ -761,6 +804,12 @@ class ConeaTracingHandlerTest {
       } finally {
         ReferenceCountUtil.release(msg);
       }
+    }
+
+    /** Closes the connection on any exception, as many applications do. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
     }
 
     private static void respond(ChannelHandlerContext ctx, HttpRequest request) {

@@ -12,6 +12,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 
@@ -34,16 +36,23 @@ final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     CompletableFuture<ApiResponse> answer;
-    if (!request.decoderResult().isSuccess()) {
-      answer = CompletableFuture.completedFuture(DemoApi.error(400, "malformed HTTP request"));
+    String path = null;
+    if (request.decoderResult().isSuccess()) {
+      try {
+        path = new QueryStringDecoder(request.uri()).path();
+      } catch (IllegalArgumentException badEscape) {
+        // A path such as /%zz: answered 400, as Jetty does, not left to a closed connection.
+      }
+    }
+    if (path == null) {
+      answer = CompletableFuture.completedFuture(malformed(request.decoderResult().cause()));
       keepAlive = false;
     } else {
-      QueryStringDecoder uri = new QueryStringDecoder(request.uri());
       int q = request.uri().indexOf('?');
       ApiRequest apiRequest =
           new ApiRequest(
               request.method().name(),
-              uri.path(),
+              path,
               Queries.parse(q < 0 ? null : request.uri().substring(q + 1)),
               name -> request.headers().get(name),
               ByteBufUtil.getBytes(request.content()));
@@ -55,6 +64,17 @@ final class DemoNettyHandler extends SimpleChannelInboundHandler<FullHttpRequest
     } else {
       answer.whenComplete((response, failure) -> ctx.executor().execute(() -> flush(ctx)));
     }
+  }
+
+  /** The answer to a request Netty could not decode or whose path has a bad escape. */
+  private static ApiResponse malformed(Throwable cause) {
+    if (cause instanceof TooLongHttpLineException) {
+      return DemoApi.error(414, "request line too long");
+    }
+    if (cause instanceof TooLongHttpHeaderException) {
+      return DemoApi.error(431, "request header fields too large");
+    }
+    return DemoApi.error(400, "malformed HTTP request");
   }
 
   private void flush(ChannelHandlerContext ctx) {

@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -246,6 +251,45 @@ class DemoTest {
       assertThat(json(response).get("status").asInt()).isEqualTo(404);
     }
     assertThat(send(port, "DELETE", "/api/v1/health", null).statusCode()).isEqualTo(404);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("servers")
+  void aPathWithABadEscapeIsAnswered400AndCountedSo(String server, int port) throws Exception {
+    // HTTP clients refuse to send /%zz: a socket of its own.
+    double before = statusTotal(scrape(port), "400");
+    String statusLine;
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(
+              "GET /api/v1/bad%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      statusLine =
+          new BufferedReader(
+                  new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1))
+              .readLine();
+    }
+    assertThat(statusLine).startsWith("HTTP/1.1 400");
+    // Counted once as the 400 the client received, neither 499 nor 500.
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    double after = statusTotal(scrape(port), "400");
+    while (after < before + 1 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      after = statusTotal(scrape(port), "400");
+    }
+    assertThat(after).isEqualTo(before + 1);
+  }
+
+  /** The sum of http_requests_total over every series with {@code status}. */
+  private static double statusTotal(String scrape, String status) {
+    return scrape
+        .lines()
+        .filter(line -> line.startsWith("http_requests_total{"))
+        .filter(line -> line.contains("status=\"" + status + "\""))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @ParameterizedTest(name = "{0}")
