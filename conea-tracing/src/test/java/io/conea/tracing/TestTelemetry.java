@@ -116,6 +116,18 @@ public final class TestTelemetry {
     return total;
   }
 
+  /** Returns the sum of {@code http_requests_total} over the series with this status. */
+  public double requestsWithStatus(int status) {
+    Matcher matcher = Pattern.compile("(?m)^http_requests_total\\{(.*)} (\\S+)$").matcher(scrape());
+    double sum = 0;
+    while (matcher.find()) {
+      if (List.of(matcher.group(1).split(",")).contains("status=\"" + status + "\"")) {
+        sum += Double.parseDouble(matcher.group(2));
+      }
+    }
+    return sum;
+  }
+
   public static double sample(String scrape, String name, String labels) {
     Matcher matcher =
         Pattern.compile("(?m)^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)")

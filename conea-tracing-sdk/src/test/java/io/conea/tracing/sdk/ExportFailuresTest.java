@@ -17,6 +17,7 @@ import io.opentelemetry.sdk.common.CompletableResultCode;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -118,6 +119,20 @@ class ExportFailuresTest {
     return config;
   }
 
+  /**
+   * conea-api's tracing exporting to {@code endpoint}, with {@link #deadCollector}'s settings, this
+   * export timeout and {@code more}, and this shutdown wait.
+   */
+  private static ConeaTracing exportingTo(
+      String endpoint, int exportTimeoutMillis, Duration shutdownTimeout, String... more) {
+    Map<String, String> config = deadCollector(endpoint, more);
+    config.put("OTEL_EXPORTER_OTLP_TIMEOUT", Integer.toString(exportTimeoutMillis));
+    return ConeaTracing.builder("conea-api")
+        .config(config)
+        .shutdownTimeout(shutdownTimeout)
+        .build();
+  }
+
   @Test
   void deadCollectorGivesBoundedJsonErrorLinesNamingExporterAndEndpointAndCountsFailedSpans()
       throws Exception {
@@ -177,16 +192,8 @@ class ExportFailuresTest {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try (Blackhole blackhole = new Blackhole()) {
       ConeaTracing tracing =
-          ConeaTracing.builder("conea-api")
-              .config(
-                  deadCollector(
-                      blackhole.endpoint(),
-                      "OTEL_EXPORTER_OTLP_TIMEOUT",
-                      "1000",
-                      "OTEL_BSP_MAX_QUEUE_SIZE",
-                      "8"))
-              .shutdownTimeout(java.time.Duration.ofSeconds(10))
-              .build();
+          exportingTo(
+              blackhole.endpoint(), 1000, Duration.ofSeconds(10), "OTEL_BSP_MAX_QUEUE_SIZE", "8");
       tracing.bindTo(registry);
       emit(tracing, 8); // a full batch, exported at once
       // Once the collector has the connection, the exporter thread waits for its answer (1 s)
@@ -214,16 +221,12 @@ class ExportFailuresTest {
   void aShutdownFlushThatTimesOutIsReportedOnce() throws Exception {
     try (Blackhole blackhole = new Blackhole()) {
       ConeaTracing tracing =
-          ConeaTracing.builder("conea-api")
-              .config(
-                  deadCollector(
-                      blackhole.endpoint(),
-                      "OTEL_EXPORTER_OTLP_TIMEOUT",
-                      "2000",
-                      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-                      "512"))
-              .shutdownTimeout(java.time.Duration.ofMillis(300))
-              .build();
+          exportingTo(
+              blackhole.endpoint(),
+              2000,
+              Duration.ofMillis(300),
+              "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+              "512");
       emit(tracing, 10);
       tracing.close();
       tracing.close();
@@ -252,16 +255,12 @@ class ExportFailuresTest {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try (Blackhole blackhole = new Blackhole()) {
       ConeaTracing tracing =
-          ConeaTracing.builder("conea-api")
-              .config(
-                  deadCollector(
-                      blackhole.endpoint(),
-                      "OTEL_EXPORTER_OTLP_TIMEOUT",
-                      "1000",
-                      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-                      "512"))
-              .shutdownTimeout(java.time.Duration.ofMillis(200))
-              .build();
+          exportingTo(
+              blackhole.endpoint(),
+              1000,
+              Duration.ofMillis(200),
+              "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+              "512");
       tracing.bindTo(registry);
       emit(tracing, 50);
       io.opentelemetry.api.trace.Span open =
@@ -303,16 +302,12 @@ class ExportFailuresTest {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try (OtlpReceiver receiver = new OtlpReceiver()) {
       ConeaTracing tracing =
-          ConeaTracing.builder("conea-api")
-              .config(
-                  deadCollector(
-                      receiver.endpoint(),
-                      "OTEL_EXPORTER_OTLP_TIMEOUT",
-                      "10000",
-                      "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-                      "16"))
-              .shutdownTimeout(java.time.Duration.ofSeconds(10))
-              .build();
+          exportingTo(
+              receiver.endpoint(),
+              10000,
+              Duration.ofSeconds(10),
+              "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+              "16");
       tracing.bindTo(registry);
       emit(tracing, 100);
       tracing.close();

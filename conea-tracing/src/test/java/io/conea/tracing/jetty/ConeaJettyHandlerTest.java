@@ -5,7 +5,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.conea.tracing.Await;
+import io.conea.tracing.HeldRequests;
 import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.RawHttp;
 import io.conea.tracing.RouteTemplates;
 import io.conea.tracing.TestTelemetry;
 import io.conea.tracing.servlet.ConeaTracingFilter;
@@ -14,20 +16,13 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -58,10 +53,9 @@ class ConeaJettyHandlerTest {
   private static Server filterOnly;
   private static int filterOnlyPort;
 
-  /** Requests to /hold wait here until the test released them. */
-  private static volatile CountDownLatch entered = new CountDownLatch(1);
+  /** Requests to /hold and /slow wait here until the test releases them. */
+  private static final HeldRequests held = new HeldRequests();
 
-  private static volatile CountDownLatch release = new CountDownLatch(1);
   private static final Map<String, String> userIds = new ConcurrentHashMap<>();
 
   @BeforeAll
@@ -79,7 +73,7 @@ class ConeaJettyHandlerTest {
 
   @AfterAll
   static void stop() throws Exception {
-    release.countDown();
+    held.release();
     server.stop();
     filterOnly.stop();
     telemetry.close();
@@ -122,18 +116,18 @@ class ConeaJettyHandlerTest {
         userIds.put(request.getRequestURI(), user);
       }
       if (request.getRequestURI().equals("/hold")) {
-        entered.countDown();
-        await(release);
+        held.entered();
+        held.awaitRelease();
         write(response, 200);
         return;
       }
       if (request.getRequestURI().equals("/slow")) {
         AsyncContext async = request.startAsync();
         async.setTimeout(10_000);
-        entered.countDown();
+        held.entered();
         new Thread(
                 () -> {
-                  await(release);
+                  held.awaitRelease();
                   try {
                     write((HttpServletResponse) async.getResponse(), 200);
                   } catch (IOException | RuntimeException e) {
@@ -155,14 +149,6 @@ class ConeaJettyHandlerTest {
     response.setContentType("application/json");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
-  }
-
-  private static void await(CountDownLatch latch) {
-    try {
-      latch.await(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   static Stream<Arguments> rejectedForms() {
@@ -200,15 +186,15 @@ class ConeaJettyHandlerTest {
   void aRequestJettyRejectsIsCountedOnceWithTheStatusItSent(String form, String request, int status)
       throws Exception {
     double total = telemetry.totalRequests();
-    double withStatus = requestsWithStatus(status);
+    double withStatus = telemetry.requestsWithStatus(status);
     for (int i = 0; i < SENDS_PER_FORM; i++) {
-      assertThat(exchange(port, request)).startsWith("HTTP/1.1 " + status + " ");
+      assertThat(RawHttp.exchange(port, request)).startsWith("HTTP/1.1 " + status + " ");
     }
     Await.until(() -> telemetry.totalRequests() >= total + SENDS_PER_FORM);
     // A moment for a second count, which must not come.
     Thread.sleep(50);
     assertThat(telemetry.totalRequests()).isEqualTo(total + SENDS_PER_FORM);
-    assertThat(requestsWithStatus(status)).isEqualTo(withStatus + SENDS_PER_FORM);
+    assertThat(telemetry.requestsWithStatus(status)).isEqualTo(withStatus + SENDS_PER_FORM);
     // No route, no raw path: the overflow endpoint keeps hostile paths out of the labels.
     assertThat(telemetry.scrape()).doesNotContain("endpoint=\"/api/x").doesNotContain("//y");
   }
@@ -219,8 +205,8 @@ class ConeaJettyHandlerTest {
     double route = telemetry.requests("GET", "/api/v1/users/{id}", "200");
     double notFound = telemetry.requests("GET", "NOT_FOUND", "404");
     String host = "Host: a\r\nConnection: close\r\n\r\n";
-    assertThat(exchange(port, "GET /api/v1/users/7 HTTP/1.1\r\n" + host)).contains(" 200 ");
-    assertThat(exchange(port, "GET /nothing/here HTTP/1.1\r\n" + host)).contains(" 404 ");
+    assertThat(RawHttp.exchange(port, "GET /api/v1/users/7 HTTP/1.1\r\n" + host)).contains(" 200 ");
+    assertThat(RawHttp.exchange(port, "GET /nothing/here HTTP/1.1\r\n" + host)).contains(" 404 ");
     Await.until(() -> telemetry.totalRequests() >= total + 2);
     Thread.sleep(50);
     assertThat(telemetry.totalRequests()).isEqualTo(total + 2);
@@ -236,7 +222,8 @@ class ConeaJettyHandlerTest {
   @Test
   void aResetWhileAnAsynchronousRequestIsPendingIs499EveryTime() throws Exception {
     for (int i = 0; i < ABORT_TRIES; i++) {
-      assertClientAbortCounted(port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", true, 499);
+      held.assertClientAbortCounted(
+          telemetry, port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", true, 499);
     }
   }
 
@@ -249,27 +236,18 @@ class ConeaJettyHandlerTest {
   @Test
   void aCloseWhileAnAsynchronousRequestIsPendingIsCountedWithTheStatusWritten() throws Exception {
     for (int i = 0; i < ABORT_TRIES; i++) {
-      assertClientAbortCounted(port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", false, 200);
+      held.assertClientAbortCounted(
+          telemetry, port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", false, 200);
     }
   }
 
   @Test
   void anAsynchronousRequestAnsweredNormallyIs200() throws Exception {
-    double total = telemetry.totalRequests();
-    double ok = requestsWithStatus(200);
-    entered = new CountDownLatch(1);
-    release = new CountDownLatch(1);
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(5000);
-      send(socket, "GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
-      release.countDown();
-      assertThat(statusLine(socket)).startsWith("HTTP/1.1 200 ");
-    }
-    Await.until(() -> telemetry.totalRequests() >= total + 1);
-    Thread.sleep(50);
-    assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
-    assertThat(requestsWithStatus(200)).isEqualTo(ok + 1);
+    held.assertAnsweredOnReleaseIs200(
+        telemetry,
+        port,
+        "GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 200 ");
   }
 
   @Test
@@ -286,19 +264,19 @@ class ConeaJettyHandlerTest {
   @Test
   void aMalformedChunkedBodyIsCountedWithThe400TheClientReceived() throws Exception {
     double total = telemetry.totalRequests();
-    double bad = requestsWithStatus(400);
+    double bad = telemetry.requestsWithStatus(400);
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(5000);
-      send(
+      RawHttp.send(
           socket,
           "POST /api/v1/users/1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
               + "zz\r\nabc\r\n0\r\n\r\n");
-      assertThat(statusLine(socket)).startsWith("HTTP/1.1 400 ");
+      assertThat(RawHttp.statusLine(socket)).startsWith("HTTP/1.1 400 ");
       Await.until(() -> telemetry.totalRequests() >= total + 1);
     }
     Thread.sleep(50);
     assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
-    assertThat(requestsWithStatus(400)).isEqualTo(bad + 1);
+    assertThat(telemetry.requestsWithStatus(400)).isEqualTo(bad + 1);
   }
 
   @Test
@@ -313,7 +291,7 @@ class ConeaJettyHandlerTest {
       out.write(head);
       out.write(utf8.getBytes(UTF_8));
       out.write("\r\n\r\n".getBytes(ISO_8859_1));
-      assertThat(statusLine(socket)).contains(" 200 ");
+      assertThat(RawHttp.statusLine(socket)).contains(" 200 ");
     }
     assertThat(userIds.get("/api/v1/users/8")).isEqualTo(utf8);
 
@@ -324,7 +302,7 @@ class ConeaJettyHandlerTest {
       // "José" in ISO-8859-1: not valid UTF-8, so kept as the container decoded it.
       out.write(new byte[] {'J', 'o', 's', (byte) 0xe9});
       out.write("\r\n\r\n".getBytes(ISO_8859_1));
-      assertThat(statusLine(socket)).contains(" 200 ");
+      assertThat(RawHttp.statusLine(socket)).contains(" 200 ");
     }
     assertThat(userIds.get("/api/v1/users/9")).isEqualTo("José");
     // Counted once the responses went out: waited for, so that no other test sees them arrive.
@@ -333,9 +311,9 @@ class ConeaJettyHandlerTest {
 
   private static void assertMidBodyCloseIs499(int port, boolean reset) throws Exception {
     double total = telemetry.totalRequests();
-    double aborted = requestsWithStatus(499);
+    double aborted = telemetry.requestsWithStatus(499);
     try (Socket socket = new Socket("127.0.0.1", port)) {
-      send(
+      RawHttp.send(
           socket,
           "POST /api/v1/users/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789");
       Thread.sleep(50);
@@ -346,72 +324,12 @@ class ConeaJettyHandlerTest {
     Await.until(() -> telemetry.totalRequests() >= total + 1);
     Thread.sleep(50);
     assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
-    assertThat(requestsWithStatus(499)).isEqualTo(aborted + 1);
+    assertThat(telemetry.requestsWithStatus(499)).isEqualTo(aborted + 1);
   }
 
   /** Sends the request, waits until the servlet has it, resets the connection, then lets it go. */
   private static void assertClientAbortIs499(int port, String request, boolean reset)
       throws Exception {
-    assertClientAbortCounted(port, request, reset, 499);
-  }
-
-  /**
-   * Sends the request, waits until the servlet has it, closes (or resets) the connection, then lets
-   * the servlet answer; the request is counted once, with {@code status}.
-   */
-  private static void assertClientAbortCounted(int port, String request, boolean reset, int status)
-      throws Exception {
-    double total = telemetry.totalRequests();
-    double aborted = requestsWithStatus(status);
-    entered = new CountDownLatch(1);
-    release = new CountDownLatch(1);
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      send(socket, request);
-      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
-      if (reset) {
-        socket.setSoLinger(true, 0);
-      }
-    }
-    Thread.sleep(50);
-    release.countDown();
-    Await.until(() -> telemetry.totalRequests() >= total + 1);
-    Thread.sleep(20);
-    assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
-    assertThat(requestsWithStatus(status)).isEqualTo(aborted + 1);
-  }
-
-  private static void send(Socket socket, String request) throws IOException {
-    OutputStream out = socket.getOutputStream();
-    out.write(request.getBytes(ISO_8859_1));
-    out.flush();
-  }
-
-  private static String statusLine(Socket socket) throws IOException {
-    BufferedReader reader =
-        new BufferedReader(new InputStreamReader(socket.getInputStream(), ISO_8859_1));
-    String line = reader.readLine();
-    return line == null ? "" : line;
-  }
-
-  /** Sends one request on a new connection and returns the status line of the answer. */
-  private static String exchange(int port, String request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(5000);
-      send(socket, request);
-      return statusLine(socket);
-    }
-  }
-
-  /** The sum of {@code http_requests_total} over the series with this status. */
-  private static double requestsWithStatus(int status) {
-    Matcher matcher =
-        Pattern.compile("(?m)^http_requests_total\\{(.*)} (\\S+)$").matcher(telemetry.scrape());
-    double sum = 0;
-    while (matcher.find()) {
-      if (List.of(matcher.group(1).split(",")).contains("status=\"" + status + "\"")) {
-        sum += Double.parseDouble(matcher.group(2));
-      }
-    }
-    return sum;
+    held.assertClientAbortCounted(telemetry, port, request, reset, 499);
   }
 }

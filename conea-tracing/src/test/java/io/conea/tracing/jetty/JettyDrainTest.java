@@ -3,13 +3,12 @@ package io.conea.tracing.jetty;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conea.tracing.KeepAliveClient;
+import io.conea.tracing.KeepAliveClient.End;
+import io.conea.tracing.RawHttp;
 import io.conea.tracing.RawResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,13 +47,14 @@ class JettyDrainTest {
       server.start();
       int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
       ExecutorService threads = Executors.newFixedThreadPool(CLIENTS);
-      List<Client> clients = new ArrayList<>();
+      List<KeepAliveClient> clients = new ArrayList<>();
       JettyDrain.Result result;
       try {
         List<Future<?>> running = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
           // A quarter of the clients ask for slow answers: those are in flight at the drain.
-          Client client = new Client(port, i % 4 == 0 ? "/slow" : "/fast/" + i);
+          KeepAliveClient client =
+              new KeepAliveClient(port, i % 4 == 0 ? "/slow" : "/fast/" + i, 20_000, true);
           clients.add(client);
           running.add(threads.submit(client));
         }
@@ -116,7 +116,7 @@ class JettyDrainTest {
       idle.setSoTimeout(5_000);
       late.setSoTimeout(5_000);
       for (Socket socket : List.of(idle, late)) {
-        send(socket, "/fast/keep-alive");
+        RawHttp.get(socket, "/fast/keep-alive");
         RawResponse first = RawResponse.read(socket.getInputStream(), true);
         assertThat(first).isNotNull();
         assertThat(first.connectionClose()).isFalse();
@@ -124,7 +124,7 @@ class JettyDrainTest {
       Future<JettyDrain.Result> drained = thread.submit(() -> drain.drain(Duration.ofSeconds(5)));
       Thread.sleep(JettyDrain.IDLE_GRACE_MILLIS / 3);
       // Sent within the grace, on a connection idle when the drain started: answered, and told so.
-      send(late, "/empty");
+      RawHttp.get(late, "/empty");
       RawResponse answer = RawResponse.read(late.getInputStream(), true);
       assertThat(answer).isNotNull();
       assertThat(answer.status()).isEqualTo(204);
@@ -155,7 +155,7 @@ class JettyDrainTest {
     int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
     try (Socket stuck = new Socket(InetAddress.getLoopbackAddress(), port)) {
       stuck.setSoTimeout(5_000);
-      send(stuck, "/stuck");
+      RawHttp.get(stuck, "/stuck");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       while (drain.openConnections() == 0 || !stuckEntered) {
         assertThat(System.nanoTime()).isLessThan(deadline);
@@ -212,104 +212,5 @@ class JettyDrainTest {
           }
         });
     return server;
-  }
-
-  private static void send(Socket socket, String target) throws IOException {
-    socket
-        .getOutputStream()
-        .write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(US_ASCII));
-    socket.getOutputStream().flush();
-  }
-
-  /** How a client's keep-alive connection ended. */
-  enum End {
-    /** Its last response said {@code Connection: close}, and the connection then closed. */
-    CLOSED_AFTER_CONNECTION_CLOSE,
-    /** The server closed it between requests, and the client saw so before sending another. */
-    IDLE_CLOSED,
-    /** The client sent a request and the connection ended without one byte of a response. */
-    NOT_ACCEPTED
-  }
-
-  /** A keep-alive client sending one request after the other until its connection ends. */
-  private static final class Client implements Runnable {
-    final int port;
-    final String target;
-    volatile int complete;
-    volatile End end;
-    volatile String broken;
-    volatile String how;
-    volatile boolean refusedAfterwards;
-
-    Client(int port, String target) {
-      this.port = port;
-      this.target = target;
-    }
-
-    @Override
-    public String toString() {
-      return "client("
-          + target
-          + ", complete="
-          + complete
-          + ", end="
-          + end
-          + ", broken="
-          + broken
-          + ", how="
-          + how
-          + ")";
-    }
-
-    @Override
-    public void run() {
-      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        socket.setSoTimeout(20_000);
-        InputStream in = socket.getInputStream();
-        boolean reused = false;
-        while (true) {
-          if (reused && RawResponse.closedByServer(socket, 20000)) {
-            end = End.IDLE_CLOSED;
-            break;
-          }
-          RawResponse response;
-          try {
-            send(socket, target);
-            response = RawResponse.read(in, true);
-          } catch (SocketException reset) {
-            response = null;
-            how = reset.toString();
-          }
-          if (response == null) {
-            end = End.NOT_ACCEPTED;
-            break;
-          }
-          if (response.status() != 200) {
-            broken = "status " + response.status();
-            return;
-          }
-          complete++;
-          if (response.connectionClose()) {
-            if (in.read() != -1) {
-              broken = "bytes after a response that said Connection: close";
-              return;
-            }
-            end = End.CLOSED_AFTER_CONNECTION_CLOSE;
-            break;
-          }
-          reused = true;
-        }
-      } catch (IOException | RuntimeException e) {
-        broken = e.toString();
-        return;
-      }
-      try (Socket again = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        broken = "connected again after the drain started: " + again;
-      } catch (ConnectException refused) {
-        refusedAfterwards = true;
-      } catch (IOException e) {
-        broken = "reconnecting: " + e;
-      }
-    }
   }
 }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.conea.tracing.Await;
 import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.KeepAliveClient;
+import io.conea.tracing.KeepAliveClient.End;
+import io.conea.tracing.RawHttp;
 import io.conea.tracing.RawResponse;
 import io.conea.tracing.TestTelemetry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,8 +32,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -44,6 +45,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -195,10 +197,10 @@ class NettyDrainTest {
       for (int i = 0; i < 5; i++) {
         Socket socket = connect();
         idle.add(socket);
-        send(socket, "/work?ms=0");
+        RawHttp.get(socket, "/work?ms=0");
         assertThat(RawResponse.read(socket.getInputStream(), false).status()).isEqualTo(200);
       }
-      send(slow, "/work?ms=800");
+      RawHttp.get(slow, "/work?ms=800");
       Await.until(() -> telemetry.finishedSpans().size() == 5 && drain.openConnections() == 6);
       Thread.sleep(50); // the slow request has been read
 
@@ -239,7 +241,7 @@ class NettyDrainTest {
       stopAccepting();
       CompletableFuture<NettyDrain.Result> draining = drainAsync(Duration.ofSeconds(5));
       Await.until(drain::isDraining);
-      send(fresh, "/work?ms=0");
+      RawHttp.get(fresh, "/work?ms=0");
       RawResponse answer = RawResponse.read(fresh.getInputStream(), false);
       assertThat(answer.status()).isEqualTo(200);
       assertThat(answer.connectionClose()).isTrue();
@@ -253,7 +255,7 @@ class NettyDrainTest {
   @Test
   void requestsStillInFlightAtTheBoundAreClosedAndCountedAs499() throws Exception {
     try (Socket stuck = connect()) {
-      send(stuck, "/never");
+      RawHttp.get(stuck, "/never");
       Await.until(() -> drain.openConnections() == 1);
       Thread.sleep(50); // read by the server
 
@@ -291,113 +293,33 @@ class NettyDrainTest {
     return socket;
   }
 
-  private static void send(Socket socket, String target) throws IOException {
-    socket
-        .getOutputStream()
-        .write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(US_ASCII));
-    socket.getOutputStream().flush();
-  }
-
-  /** How a looping client's connection ended. */
-  enum End {
-    /** Its last response said {@code Connection: close}, and the connection then closed. */
-    CLOSED_AFTER_CONNECTION_CLOSE,
-    /** The server closed it between requests, and the client saw so before sending another. */
-    IDLE_CLOSED,
-    /**
-     * The client sent a request onto a connection the server had closed as idle (the keep-alive
-     * race of HTTP/1.1), and not one byte came back; the test checks the server never read it.
-     */
-    NOT_ACCEPTED
-  }
-
-  /** A keep-alive client that sends requests one after the other until its connection ends. */
-  private static final class LoopingClient implements Runnable {
-    final int port;
+  /** A keep-alive client of {@code /work?ms=delayMillis}. */
+  private static final class LoopingClient extends KeepAliveClient {
     final int delayMillis;
-    volatile int complete;
-    volatile End end;
-    volatile String broken;
-    volatile boolean refusedAfterwards;
-    volatile long endedAt;
-
-    @Override
-    public String toString() {
-      return "client(delay="
-          + delayMillis
-          + ", complete="
-          + complete
-          + ", end="
-          + end
-          + ", endedAt="
-          + endedAt
-          + ", broken="
-          + broken
-          + ")";
-    }
 
     LoopingClient(int port, int delayMillis) {
-      this.port = port;
+      super(port, "/work?ms=" + delayMillis, 5_000, false);
       this.delayMillis = delayMillis;
     }
 
+    /**
+     * A failed send, or a reset before the first byte of the answer, is the end of the connection
+     * (as an EOF before the response); any other failure is the client's.
+     */
     @Override
-    public void run() {
-      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        socket.setSoTimeout(5_000);
-        InputStream in = socket.getInputStream();
-        boolean reused = false;
-        while (true) {
-          if (reused && RawResponse.closedByServer(socket, 5000)) {
-            end = End.IDLE_CLOSED;
-            break;
-          }
-          try {
-            send(socket, "/work?ms=" + delayMillis);
-          } catch (SocketException e) {
-            end = End.NOT_ACCEPTED;
-            break;
-          }
-          RawResponse response;
-          try {
-            response = RawResponse.read(in, false);
-          } catch (SocketException reset) {
-            response = null; // reset with nothing received: as an EOF before the response
-            if (reset.getMessage() == null || !reset.getMessage().contains("reset")) {
-              throw reset;
-            }
-          }
-          if (response == null) {
-            end = End.NOT_ACCEPTED;
-            break;
-          }
-          if (response.status() != 200) {
-            broken = "status " + response.status();
-            return;
-          }
-          complete++;
-          if (response.connectionClose()) {
-            if (in.read() != -1) {
-              broken = "bytes after a response that said Connection: close";
-              return;
-            }
-            end = End.CLOSED_AFTER_CONNECTION_CLOSE;
-            break;
-          }
-          reused = true;
-        }
-      } catch (IOException | RuntimeException e) {
-        broken = e.toString();
-        return;
-      } finally {
-        endedAt = System.nanoTime();
+    protected @Nullable RawResponse exchange(Socket socket) throws IOException {
+      try {
+        RawHttp.get(socket, target);
+      } catch (SocketException e) {
+        return null;
       }
-      try (Socket again = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        broken = "connected again after the drain started: " + again + " " + end + " " + complete;
-      } catch (ConnectException refused) {
-        refusedAfterwards = true;
-      } catch (IOException e) {
-        broken = "reconnecting: " + e;
+      try {
+        return RawResponse.read(socket.getInputStream(), false);
+      } catch (SocketException reset) {
+        if (reset.getMessage() == null || !reset.getMessage().contains("reset")) {
+          throw reset;
+        }
+        return null;
       }
     }
   }

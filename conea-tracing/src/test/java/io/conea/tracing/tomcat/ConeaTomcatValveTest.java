@@ -1,10 +1,11 @@
 package io.conea.tracing.tomcat;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.conea.tracing.Await;
+import io.conea.tracing.HeldRequests;
 import io.conea.tracing.HttpServerTracing;
+import io.conea.tracing.RawHttp;
 import io.conea.tracing.RouteTemplates;
 import io.conea.tracing.TestTelemetry;
 import io.conea.tracing.servlet.ConeaTracingFilter;
@@ -12,18 +13,9 @@ import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
@@ -49,9 +41,7 @@ class ConeaTomcatValveTest {
   private static TestTelemetry telemetry;
 
   /** Requests to /hold and /slow wait here until the test releases them. */
-  private static volatile CountDownLatch entered = new CountDownLatch(1);
-
-  private static volatile CountDownLatch release = new CountDownLatch(1);
+  private static final HeldRequests held = new HeldRequests();
 
   private static Tomcat tomcat;
   private static int port;
@@ -83,15 +73,15 @@ class ConeaTomcatValveTest {
                 if (request.getRequestURI().equals("/hold")) {
                   // Answered once released; the body stays in Tomcat's buffer until the final
                   // flush, after the filter.
-                  entered.countDown();
-                  await(release);
+                  held.entered();
+                  held.awaitRelease();
                 } else if (request.getRequestURI().equals("/slow")) {
                   AsyncContext async = request.startAsync();
                   async.setTimeout(10_000);
-                  entered.countDown();
+                  held.entered();
                   new Thread(
                           () -> {
-                            await(release);
+                            held.awaitRelease();
                             try {
                               async.getResponse().getWriter().write("ok");
                             } catch (IOException | RuntimeException e) {
@@ -125,7 +115,7 @@ class ConeaTomcatValveTest {
 
   @AfterAll
   static void stop() throws Exception {
-    release.countDown();
+    held.release();
     if (tomcat != null) {
       tomcat.stop();
       tomcat.destroy();
@@ -153,7 +143,7 @@ class ConeaTomcatValveTest {
   void aRequestTomcatRejectsIsCountedOnceWithTheStatusSent(String form, String request)
       throws Exception {
     double before = telemetry.totalRequests();
-    String statusLine = exchange(request + "Connection: close\r\n\r\n");
+    String statusLine = RawHttp.exchange(port, request + "Connection: close\r\n\r\n");
     assertThat(statusLine).as(form).startsWith("HTTP/1.1 4");
     String status = statusLine.substring(9, 12);
 
@@ -171,7 +161,9 @@ class ConeaTomcatValveTest {
   void aRequestTheFilterSawIsNotCountedAgain() throws Exception {
     double before = telemetry.requests("GET", "/api/v1/users/{id}", "200");
     double total = telemetry.totalRequests();
-    assertThat(exchange("GET /api/v1/users/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+    assertThat(
+            RawHttp.exchange(
+                port, "GET /api/v1/users/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         .startsWith("HTTP/1.1 200");
 
     Await.until(() -> telemetry.requests("GET", "/api/v1/users/{id}", "200") == before + 1);
@@ -183,113 +175,33 @@ class ConeaTomcatValveTest {
   @Test
   void aResetMetOnlyAtTheFinalFlushIs499EveryTime() throws Exception {
     for (int i = 0; i < ABORT_TRIES; i++) {
-      assertClientAbortCounted("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n", true, 499);
+      held.assertClientAbortCounted(
+          telemetry, port, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n", true, 499);
     }
   }
 
   @Test
   void aResetDuringAnAsynchronousWaitIs499EveryTime() throws Exception {
     for (int i = 0; i < ABORT_TRIES; i++) {
-      assertClientAbortCounted("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", true, 499);
+      held.assertClientAbortCounted(
+          telemetry, port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", true, 499);
     }
   }
 
   @Test
   void aCloseDuringAnAsynchronousWaitIsCountedWithTheStatusWritten() throws Exception {
     for (int i = 0; i < ABORT_TRIES; i++) {
-      assertClientAbortCounted("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", false, 200);
+      held.assertClientAbortCounted(
+          telemetry, port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", false, 200);
     }
   }
 
   @Test
   void anAsynchronousRequestAnsweredNormallyIs200() throws Exception {
-    double total = telemetry.totalRequests();
-    double ok = requestsWithStatus(200);
-    entered = new CountDownLatch(1);
-    release = new CountDownLatch(1);
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(5000);
-      send(socket, "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
-      release.countDown();
-      assertThat(statusLine(socket)).startsWith("HTTP/1.1 200");
-    }
-    Await.until(() -> telemetry.totalRequests() >= total + 1);
-    Thread.sleep(20);
-    assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
-    assertThat(requestsWithStatus(200)).isEqualTo(ok + 1);
-  }
-
-  /**
-   * Sends the request, waits until the servlet has it, closes (FIN) or resets (RST) the connection,
-   * then lets the servlet answer; the request is counted once, with {@code status}.
-   */
-  private static void assertClientAbortCounted(String request, boolean reset, int status)
-      throws Exception {
-    double total = telemetry.totalRequests();
-    double before = requestsWithStatus(status);
-    entered = new CountDownLatch(1);
-    release = new CountDownLatch(1);
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      send(socket, request);
-      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
-      if (reset) {
-        socket.setSoLinger(true, 0);
-      }
-    }
-    Thread.sleep(50);
-    release.countDown();
-    Await.until(() -> telemetry.totalRequests() >= total + 1);
-    Thread.sleep(20);
-    assertThat(telemetry.totalRequests()).isEqualTo(total + 1);
-    assertThat(requestsWithStatus(status)).as(telemetry.scrape()).isEqualTo(before + 1);
-  }
-
-  private static void send(Socket socket, String request) throws IOException {
-    OutputStream out = socket.getOutputStream();
-    out.write(request.getBytes(ISO_8859_1));
-    out.flush();
-  }
-
-  private static String statusLine(Socket socket) throws IOException {
-    BufferedReader reader =
-        new BufferedReader(new InputStreamReader(socket.getInputStream(), ISO_8859_1));
-    String line = reader.readLine();
-    return line == null ? "" : line;
-  }
-
-  private static void await(CountDownLatch latch) {
-    try {
-      latch.await(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** The sum of {@code http_requests_total} over the series with this status. */
-  private static double requestsWithStatus(int status) {
-    Matcher matcher =
-        Pattern.compile("(?m)^http_requests_total\\{(.*)} (\\S+)$").matcher(telemetry.scrape());
-    double sum = 0;
-    while (matcher.find()) {
-      if (List.of(matcher.group(1).split(",")).contains("status=\"" + status + "\"")) {
-        sum += Double.parseDouble(matcher.group(2));
-      }
-    }
-    return sum;
-  }
-
-  /** Sends one request on a new connection and returns the status line of the answer. */
-  private static String exchange(String request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(5000);
-      OutputStream out = socket.getOutputStream();
-      out.write(request.getBytes(ISO_8859_1));
-      out.flush();
-      BufferedReader reader =
-          new BufferedReader(new InputStreamReader(socket.getInputStream(), ISO_8859_1));
-      String line = reader.readLine();
-      return line == null ? "" : line;
-    }
+    held.assertAnsweredOnReleaseIs200(
+        telemetry,
+        port,
+        "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 200");
   }
 }

@@ -1,19 +1,17 @@
 package io.conea.demo;
 
-import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
+import io.conea.tracing.KeepAliveClient;
+import io.conea.tracing.KeepAliveClient.End;
+import io.conea.tracing.RawHttp;
+import io.conea.tracing.RawResponse;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -165,9 +163,9 @@ class DemoShutdownIT {
     while (true) {
       try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
         socket.setSoTimeout(5_000);
-        send(socket, "/api/v1/health");
-        Response response = readResponse(socket.getInputStream());
-        if (response != null && response.status == 200) {
+        RawHttp.get(socket, "/api/v1/health");
+        RawResponse response = RawResponse.read(socket.getInputStream(), false);
+        if (response != null && response.status() == 200) {
           return;
         }
       } catch (IOException notYet) {
@@ -180,166 +178,15 @@ class DemoShutdownIT {
     }
   }
 
-  private static void send(Socket socket, String target) throws IOException {
-    socket
-        .getOutputStream()
-        .write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(US_ASCII));
-    socket.getOutputStream().flush();
-  }
-
-  /** How a client's keep-alive connection ended. */
-  enum End {
-    /** Its last response said {@code Connection: close}, and the connection then closed. */
-    CLOSED_AFTER_CONNECTION_CLOSE,
-    /** The server closed it between requests, and the client saw so before sending another. */
-    IDLE_CLOSED,
-    /** The client sent a request and the connection ended without one byte of a response. */
-    NOT_ACCEPTED
-  }
-
-  /** A keep-alive client sending one request after the other until its connection ends. */
-  private static final class Client implements Runnable {
-    final int port;
-    final String target;
-    volatile int complete;
-    volatile End end;
-    volatile String broken;
-    volatile boolean refusedAfterwards;
-    volatile long endedAt;
-    volatile String how;
-
+  /** A keep-alive client whose report tells when its connection ended, from SIGTERM. */
+  private static final class Client extends KeepAliveClient {
     Client(int port, String target) {
-      this.port = port;
-      this.target = target;
+      super(port, target, 20_000, false);
     }
 
     @Override
     public String toString() {
-      return "client(port="
-          + port
-          + ", "
-          + target
-          + ", complete="
-          + complete
-          + ", end="
-          + end
-          + ", broken="
-          + broken
-          + ", how="
-          + how
-          + ", endedAt="
-          + (endedAt - SIGTERM.get()) / 1000
-          + " us after SIGTERM"
-          + ")";
+      return super.toString() + " ended " + (endedAt - SIGTERM.get()) / 1000 + " us after SIGTERM";
     }
-
-    @Override
-    public void run() {
-      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        socket.setSoTimeout(20_000);
-        InputStream in = socket.getInputStream();
-        boolean reused = false;
-        while (true) {
-          if (reused && closedByServer(socket)) {
-            end = End.IDLE_CLOSED;
-            break;
-          }
-          Response response;
-          try {
-            send(socket, target);
-            response = readResponse(in);
-          } catch (SocketException reset) {
-            response = null; // reset with nothing received
-            how = reset.toString();
-          }
-          endedAt = System.nanoTime();
-          if (response == null) {
-            end = End.NOT_ACCEPTED;
-            break;
-          }
-          if (response.status != 200) {
-            broken = "status " + response.status;
-            return;
-          }
-          complete++;
-          if (response.connectionClose) {
-            if (in.read() != -1) {
-              broken = "bytes after a response that said Connection: close";
-              return;
-            }
-            end = End.CLOSED_AFTER_CONNECTION_CLOSE;
-            break;
-          }
-          reused = true;
-        }
-      } catch (IOException | RuntimeException e) {
-        broken = e.toString();
-        return;
-      }
-      try (Socket again = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        broken = "connected again after the shutdown started: " + again;
-      } catch (ConnectException refused) {
-        refusedAfterwards = true;
-      } catch (IOException e) {
-        broken = "reconnecting: " + e;
-      }
-    }
-
-    /** Whether the server has closed the connection, seen without sending (a stale check). */
-    private static boolean closedByServer(Socket socket) throws IOException {
-      socket.setSoTimeout(1);
-      try {
-        return socket.getInputStream().read() == -1;
-      } catch (SocketTimeoutException open) {
-        return false;
-      } finally {
-        socket.setSoTimeout(20_000);
-      }
-    }
-  }
-
-  /** One response read in full. */
-  private record Response(int status, boolean connectionClose) {}
-
-  /**
-   * Reads one response with a Content-Length body; null when the connection ends before its first
-   * byte; throws when it ends in the middle.
-   */
-  private static Response readResponse(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    while (true) {
-      int b = in.read();
-      if (b < 0) {
-        if (head.size() == 0) {
-          return null;
-        }
-        throw new IOException("connection closed in the middle of a response head: " + head);
-      }
-      head.write(b);
-      byte[] bytes = head.toByteArray();
-      int n = bytes.length;
-      if (n >= 4
-          && bytes[n - 4] == '\r'
-          && bytes[n - 3] == '\n'
-          && bytes[n - 2] == '\r'
-          && bytes[n - 1] == '\n') {
-        break;
-      }
-    }
-    String text = head.toString(US_ASCII).toLowerCase(Locale.ROOT);
-    int status = Integer.parseInt(text.substring(9, 12));
-    int length = 0;
-    boolean close = false;
-    for (String line : text.split("\r\n")) {
-      if (line.startsWith("content-length:")) {
-        length = Integer.parseInt(line.substring("content-length:".length()).trim());
-      } else if (line.startsWith("connection:")) {
-        close = line.contains("close");
-      }
-    }
-    if (in.readNBytes(length).length < length) {
-      throw new IOException("connection closed in the middle of a response body");
-    }
-    return new Response(status, close);
   }
 }
