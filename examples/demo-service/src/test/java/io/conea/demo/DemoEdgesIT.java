@@ -1,0 +1,284 @@
+package io.conea.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The demo jar measured black-box on both ports: every request form a server answers, the ones it
+ * rejects before any application code included, is counted once with the status the client
+ * received, and a client that goes away is counted 499. Only raw sockets: HTTP clients refuse to
+ * send most of these forms.
+ */
+class DemoEdgesIT {
+
+  private static final int ROUNDS = 5;
+  private static final String HOST = "Host: 127.0.0.1\r\n";
+  private static final Pattern SERIES =
+      Pattern.compile("^http_requests_total\\{(.*)\\} (\\S+)$", Pattern.MULTILINE);
+  private static final Pattern STATUS = Pattern.compile("status=\"([^\"]*)\"");
+
+  /** The request forms, each sent whole on a connection of its own. */
+  private static Map<String, byte[]> forms() {
+    Map<String, String> text = new LinkedHashMap<>();
+    text.put("NUL escape", "GET /api/v1/users/%00 HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put("encoded slash", "GET /api/v1/users/a%2Fb HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put("invalid UTF-8 escape", "GET /api/v1/users/%80 HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put("bad escape", "GET /api/v1/bad%zz HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put("empty segment", "GET /x//y HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put("dot segments", "GET /a/../../b HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put("no Host", "GET /api/v1/health HTTP/1.1\r\n\r\n");
+    text.put(
+        "Content-Length and Transfer-Encoding",
+        "POST /api/v1/jobs/x HTTP/1.1\r\n"
+            + HOST
+            + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    text.put("URI too long", "GET /" + "a".repeat(70_000) + " HTTP/1.1\r\n" + HOST + "\r\n");
+    text.put(
+        "header too long",
+        "GET /api/v1/health HTTP/1.1\r\n" + HOST + "X-Big: " + "b".repeat(70_000) + "\r\n\r\n");
+    text.put(
+        "malformed chunked body",
+        "POST /api/v1/ai/chat HTTP/1.1\r\n"
+            + HOST
+            + "Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n");
+    text.put("ok", "GET /api/v1/health HTTP/1.1\r\n" + HOST + "Connection: close\r\n\r\n");
+    text.put("not found", "GET /nope HTTP/1.1\r\n" + HOST + "Connection: close\r\n\r\n");
+    text.put("server error", "GET /api/v1/fail HTTP/1.1\r\n" + HOST + "Connection: close\r\n\r\n");
+    Map<String, byte[]> forms = new LinkedHashMap<>();
+    text.forEach((name, request) -> forms.put(name, request.getBytes(StandardCharsets.UTF_8)));
+    // A TLS ClientHello's first bytes on the plain port.
+    byte[] tls = new byte[171];
+    ThreadLocalRandom.current().nextBytes(tls);
+    System.arraycopy(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xa5, 0x01}, 0, tls, 0, 6);
+    forms.put("TLS bytes", tls);
+    return forms;
+  }
+
+  @Test
+  void everyAnsweredFormIsCountedOnceWithTheStatusSentAndAbortsAre499() throws Exception {
+    Path jar = Path.of(System.getProperty("demo.jar", "target/conea-demo.jar"));
+    assertThat(jar).exists();
+    int servletPort = freePort();
+    int nettyPort = freePort();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            jar.toString());
+    builder.environment().put("CONEA_DEMO_SERVLET_PORT", Integer.toString(servletPort));
+    builder.environment().put("CONEA_DEMO_NETTY_PORT", Integer.toString(nettyPort));
+    builder.environment().put("OTEL_TRACES_EXPORTER", "none");
+    builder.redirectErrorStream(true);
+    builder.redirectOutput(Path.of("target", "demo-edges-it.log").toFile());
+    Process process = builder.start();
+    try {
+      awaitListening(servletPort);
+      awaitListening(nettyPort);
+      Map<String, Integer> before = countsByStatus(servletPort);
+
+      Map<String, Integer> received = new TreeMap<>();
+      Map<String, String> byForm = new TreeMap<>();
+      int aborts = 0;
+      int clientCloses = 0;
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int port : new int[] {servletPort, nettyPort}) {
+          String server = port == servletPort ? "jetty" : "netty";
+          for (Map.Entry<String, byte[]> form : forms().entrySet()) {
+            String status = exchange(port, form.getValue());
+            received.merge(status, 1, Integer::sum);
+            byForm.put(server + ": " + form.getKey(), status);
+          }
+          // A reset right after a request: counted 200 if answered first, 499 if read but not
+          // answered, not at all if the reset came before the server read the request.
+          reset(port, "GET /api/v1/health HTTP/1.1\r\n" + HOST + "\r\n");
+          // A close mid-body and a close while the answer is pending: the client went away.
+          closeAfter(
+              port,
+              "POST /api/v1/ai/chat HTTP/1.1\r\n"
+                  + HOST
+                  + "Content-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"mo");
+          closeAfter(port, "GET /api/v1/slow?ms=300 HTTP/1.1\r\n" + HOST + "\r\n");
+          aborts += 3;
+          clientCloses += 2;
+        }
+      }
+      int forms = ROUNDS * 2 * forms().size();
+      int answered = forms - received.getOrDefault("none", 0);
+      Map<String, Integer> delta = awaitCounted(servletPort, before, answered + clientCloses);
+
+      System.out.printf(
+          "demo edges: %d forms sent, %d answered, statuses received %s; counted %s (%d resets,"
+              + " %d client closes)%n",
+          forms, answered, received, delta, aborts - clientCloses, clientCloses);
+      assertThat(received).as("every form answered: %s", byForm).doesNotContainKey("none");
+      for (Map.Entry<String, Integer> entry : received.entrySet()) {
+        if (!entry.getKey().equals("200")) {
+          assertThat(delta.getOrDefault(entry.getKey(), 0))
+              .as("requests counted with status %s (by form: %s)", entry.getKey(), byForm)
+              .isEqualTo(entry.getValue());
+        }
+      }
+      int resets = aborts - clientCloses;
+      assertThat(delta.getOrDefault("499", 0)).isBetween(clientCloses, clientCloses + resets);
+      assertThat(delta.getOrDefault("200", 0) + delta.getOrDefault("499", 0))
+          .isBetween(
+              received.getOrDefault("200", 0) + clientCloses,
+              received.getOrDefault("200", 0) + aborts);
+      assertThat(delta.keySet())
+          .as("no status counted that no client received")
+          .isSubsetOf(union(received.keySet(), "499"));
+    } finally {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static Set<String> union(Set<String> statuses, String extra) {
+    Set<String> all = new HashSet<>(statuses);
+    all.add(extra);
+    return all;
+  }
+
+  /** Sends one request on a connection of its own: the status line's code, or "none". */
+  private static String exchange(int port, byte[] request) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      try {
+        out.write(request);
+        out.flush();
+      } catch (IOException closedWhileSending) {
+        // The server may answer and close before reading all of an over-long request.
+      }
+      return statusCode(socket.getInputStream());
+    } catch (SocketTimeoutException e) {
+      return "none";
+    }
+  }
+
+  private static String statusCode(InputStream in) {
+    StringBuilder line = new StringBuilder();
+    try {
+      int b;
+      while ((b = in.read()) != -1 && b != '\n') {
+        line.append((char) b);
+      }
+    } catch (IOException resetAfterTheAnswer) {
+      // What was read before the reset is the answer.
+    }
+    Matcher matcher = Pattern.compile("^HTTP/1\\.[01] (\\d{3})").matcher(line);
+    return matcher.find() ? matcher.group(1) : "none";
+  }
+
+  private static void reset(int port, String request) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      socket.setSoLinger(true, 0);
+    }
+  }
+
+  private static void closeAfter(int port, String partial) throws Exception {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
+      Thread.sleep(50);
+    }
+  }
+
+  /** {@code http_requests_total} by status, the scrapes' own requests left out. */
+  private static Map<String, Integer> countsByStatus(int port) throws IOException {
+    String request = "GET /metrics HTTP/1.1\r\n" + HOST + "Connection: close\r\n\r\n";
+    String response;
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Map<String, Integer> counts = new TreeMap<>();
+    Matcher series = SERIES.matcher(response);
+    while (series.find()) {
+      String labels = series.group(1);
+      if (labels.contains("endpoint=\"/metrics\"")) {
+        continue;
+      }
+      Matcher status = STATUS.matcher(labels);
+      if (status.find()) {
+        counts.merge(status.group(1), (int) Double.parseDouble(series.group(2)), Integer::sum);
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * The counts added since {@code before}, read once they reach {@code expected} (or after 10 s),
+   * and again a moment later, so that a count past the expected one shows too.
+   */
+  private static Map<String, Integer> awaitCounted(
+      int port, Map<String, Integer> before, int expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (total(delta(port, before)) < expected && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(200);
+    return delta(port, before);
+  }
+
+  private static Map<String, Integer> delta(int port, Map<String, Integer> before)
+      throws IOException {
+    Map<String, Integer> delta = new TreeMap<>();
+    countsByStatus(port)
+        .forEach(
+            (status, count) -> {
+              int added = count - before.getOrDefault(status, 0);
+              if (added != 0) {
+                delta.put(status, added);
+              }
+            });
+    return delta;
+  }
+
+  private static int total(Map<String, Integer> counts) {
+    return counts.values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  private static void awaitListening(int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        new Socket(InetAddress.getLoopbackAddress(), port).close();
+        return;
+      } catch (IOException notYet) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("demo did not listen on port " + port + " within 60 s");
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
