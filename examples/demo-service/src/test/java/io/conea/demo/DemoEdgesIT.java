@@ -6,11 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -75,24 +73,10 @@ class DemoEdgesIT {
 
   @Test
   void everyAnsweredFormIsCountedOnceWithTheStatusSentAndAbortsAre499() throws Exception {
-    Path jar = Path.of(System.getProperty("demo.jar", "target/conea-demo.jar"));
-    assertThat(jar).exists();
-    int servletPort = freePort();
-    int nettyPort = freePort();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar",
-            jar.toString());
-    builder.environment().put("CONEA_DEMO_SERVLET_PORT", Integer.toString(servletPort));
-    builder.environment().put("CONEA_DEMO_NETTY_PORT", Integer.toString(nettyPort));
-    builder.environment().put("OTEL_TRACES_EXPORTER", "none");
-    builder.redirectErrorStream(true);
-    builder.redirectOutput(Path.of("target", "demo-edges-it.log").toFile());
-    Process process = builder.start();
-    try {
-      awaitListening(servletPort);
-      awaitListening(nettyPort);
+    try (DemoJarProcess demo =
+        DemoJarProcess.start("demo-edges", Map.of("OTEL_TRACES_EXPORTER", "none"))) {
+      int servletPort = demo.servletPort();
+      int nettyPort = demo.nettyPort();
       Map<String, Integer> before = countsByStatus(servletPort);
 
       Map<String, Integer> received = new TreeMap<>();
@@ -146,11 +130,6 @@ class DemoEdgesIT {
       assertThat(delta.keySet())
           .as("no status counted that no client received")
           .isSubsetOf(union(received.keySet(), "499"));
-    } finally {
-      process.destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
     }
   }
 
@@ -259,26 +238,5 @@ class DemoEdgesIT {
 
   private static int total(Map<String, Integer> counts) {
     return counts.values().stream().mapToInt(Integer::intValue).sum();
-  }
-
-  private static void awaitListening(int port) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        new Socket(InetAddress.getLoopbackAddress(), port).close();
-        return;
-      } catch (IOException notYet) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("demo did not listen on port " + port + " within 60 s");
-        }
-        Thread.sleep(200);
-      }
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -3,7 +3,6 @@ package io.conea.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -22,12 +22,6 @@ class DemoJarIT {
 
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 
   private static HttpResponse<String> get(int port, String path) throws Exception {
     return CLIENT.send(
@@ -39,27 +33,12 @@ class DemoJarIT {
 
   @Test
   void servesBothPortsLogsJsonAndStopsGracefullyOnSigterm() throws Exception {
-    Path jar = Path.of(System.getProperty("demo.jar", "target/conea-demo.jar"));
-    assertThat(jar).exists();
-    int servletPort = freePort();
-    int nettyPort = freePort();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar",
-            jar.toString(),
-            "--traffic");
-    builder.environment().put("CONEA_DEMO_SERVLET_PORT", Integer.toString(servletPort));
-    builder.environment().put("CONEA_DEMO_NETTY_PORT", Integer.toString(nettyPort));
-    builder.environment().remove("OTEL_TRACES_EXPORTER");
-    builder.environment().remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-    builder.redirectError(Path.of("target", "demo-it-stderr.log").toFile());
-    Path stdoutFile = Path.of("target", "demo-it-stdout.log");
-    builder.redirectOutput(stdoutFile.toFile());
-    Process process = builder.start();
+    DemoJarProcess demo = DemoJarProcess.start("demo-it", Map.of(), "--traffic");
+    Process process = demo.process();
+    int servletPort = demo.servletPort();
+    int nettyPort = demo.nettyPort();
+    Path stdoutFile = demo.stdout();
     try {
-      awaitHealthy(servletPort);
-      awaitHealthy(nettyPort);
       assertThat(get(nettyPort, "/api/v1/users/7").statusCode()).isEqualTo(200);
       assertThat(get(servletPort, "/api/v1/nope").statusCode()).isEqualTo(404);
       assertThat(get(nettyPort, "/api/v1/fail").statusCode()).isEqualTo(500);
@@ -139,22 +118,5 @@ class DemoJarIT {
               assertThat(event.path("status").asInt()).isEqualTo(500);
               assertThat(event.path("path").asText()).isEqualTo("/api/v1/fail");
             });
-  }
-
-  private static void awaitHealthy(int port) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        if (get(port, "/api/v1/health").statusCode() == 200) {
-          return;
-        }
-      } catch (java.io.IOException notYet) {
-        // still starting
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("demo did not answer on port " + port + " within 60 s");
-      }
-      Thread.sleep(200);
-    }
   }
 }

@@ -6,18 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.conea.tracing.KeepAliveClient;
 import io.conea.tracing.KeepAliveClient.End;
-import io.conea.tracing.RawHttp;
-import io.conea.tracing.RawResponse;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -37,30 +32,15 @@ class DemoShutdownIT {
   @Test
   void sigtermUnderKeepAliveLoadAnswersEveryAcceptedRequestAndExitsWithinTheBound()
       throws Exception {
-    Path jar = Path.of(System.getProperty("demo.jar", "target/conea-demo.jar"));
-    assertThat(jar).exists();
-    int servletPort = freePort();
-    int nettyPort = freePort();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar",
-            jar.toString());
-    builder.environment().put("CONEA_DEMO_SERVLET_PORT", Integer.toString(servletPort));
-    builder.environment().put("CONEA_DEMO_NETTY_PORT", Integer.toString(nettyPort));
-    builder.environment().remove("CONEA_DEMO_DRAIN_SECONDS");
-    builder.environment().remove("OTEL_TRACES_EXPORTER");
-    builder.environment().remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-    builder.redirectError(Path.of("target", "demo-shutdown-stderr.log").toFile());
-    Path stdoutFile = Path.of("target", "demo-shutdown-stdout.log");
-    builder.redirectOutput(stdoutFile.toFile());
-    Process process = builder.start();
+    DemoJarProcess demo = DemoJarProcess.start("demo-shutdown", Map.of());
+    Process process = demo.process();
+    int servletPort = demo.servletPort();
+    int nettyPort = demo.nettyPort();
+    Path stdoutFile = demo.stdout();
     ExecutorService threads = Executors.newFixedThreadPool(2 * CLIENTS_PER_PORT);
     List<Client> clients = new ArrayList<>();
     long exitMillis;
     try {
-      awaitHealthy(servletPort);
-      awaitHealthy(nettyPort);
       List<Future<?>> running = new ArrayList<>();
       for (int port : new int[] {servletPort, nettyPort}) {
         for (int i = 0; i < CLIENTS_PER_PORT; i++) {
@@ -150,32 +130,6 @@ class DemoShutdownIT {
         .allSatisfy(
             c -> assertThat(c.end).as(c.toString()).isEqualTo(End.CLOSED_AFTER_CONNECTION_CLOSE));
     assertThat(clients).allSatisfy(c -> assertThat(c.refusedAfterwards).as(c.toString()).isTrue());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void awaitHealthy(int port) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        socket.setSoTimeout(5_000);
-        RawHttp.get(socket, "/api/v1/health");
-        RawResponse response = RawResponse.read(socket.getInputStream(), false);
-        if (response != null && response.status() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // still starting
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("demo did not answer on port " + port + " within 60 s");
-      }
-      Thread.sleep(200);
-    }
   }
 
   /** A keep-alive client whose report tells when its connection ended, from SIGTERM. */
