@@ -81,8 +81,9 @@ class DemoEdgesIT {
 
       Map<String, Integer> received = new TreeMap<>();
       Map<String, String> byForm = new TreeMap<>();
-      int aborts = 0;
-      int clientCloses = 0;
+      // Requests the client abandoned: surely 499, or 200 or 499 depending on timing.
+      int sure499 = 0;
+      int either = 0;
       for (int round = 0; round < ROUNDS; round++) {
         for (int port : new int[] {servletPort, nettyPort}) {
           String server = port == servletPort ? "jetty" : "netty";
@@ -94,25 +95,32 @@ class DemoEdgesIT {
           // A reset right after a request: counted 200 if answered first, 499 if read but not
           // answered, not at all if the reset came before the server read the request.
           reset(port, "GET /api/v1/health HTTP/1.1\r\n" + HOST + "\r\n");
-          // A close mid-body and a close while the answer is pending: the client went away.
+          either++;
+          // A close mid-body: the client went away.
           closeAfter(
               port,
               "POST /api/v1/ai/chat HTTP/1.1\r\n"
                   + HOST
                   + "Content-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"mo");
+          sure499++;
+          // A close (FIN) while the answer is pending: 499 on Netty; on Jetty the status written
+          // unless the write fails (conea-tracing's README, "Limit").
           closeAfter(port, "GET /api/v1/slow?ms=300 HTTP/1.1\r\n" + HOST + "\r\n");
-          aborts += 3;
-          clientCloses += 2;
+          if (port == nettyPort) {
+            sure499++;
+          } else {
+            either++;
+          }
         }
       }
       int forms = ROUNDS * 2 * forms().size();
       int answered = forms - received.getOrDefault("none", 0);
-      Map<String, Integer> delta = awaitCounted(servletPort, before, answered + clientCloses);
+      Map<String, Integer> delta = awaitCounted(servletPort, before, answered + sure499);
 
       System.out.printf(
-          "demo edges: %d forms sent, %d answered, statuses received %s; counted %s (%d resets,"
-              + " %d client closes)%n",
-          forms, answered, received, delta, aborts - clientCloses, clientCloses);
+          "demo edges: %d forms sent, %d answered, statuses received %s; counted %s (aborts: %d"
+              + " surely 499, %d 200 or 499)%n",
+          forms, answered, received, delta, sure499, either);
       assertThat(received).as("every form answered: %s", byForm).doesNotContainKey("none");
       for (Map.Entry<String, Integer> entry : received.entrySet()) {
         if (!entry.getKey().equals("200")) {
@@ -121,12 +129,11 @@ class DemoEdgesIT {
               .isEqualTo(entry.getValue());
         }
       }
-      int resets = aborts - clientCloses;
-      assertThat(delta.getOrDefault("499", 0)).isBetween(clientCloses, clientCloses + resets);
+      assertThat(delta.getOrDefault("499", 0)).isBetween(sure499, sure499 + either);
       assertThat(delta.getOrDefault("200", 0) + delta.getOrDefault("499", 0))
           .isBetween(
-              received.getOrDefault("200", 0) + clientCloses,
-              received.getOrDefault("200", 0) + aborts);
+              received.getOrDefault("200", 0) + sure499,
+              received.getOrDefault("200", 0) + sure499 + either);
       assertThat(delta.keySet())
           .as("no status counted that no client received")
           .isSubsetOf(union(received.keySet(), "499"));
