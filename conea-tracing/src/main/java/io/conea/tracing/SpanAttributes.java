@@ -149,8 +149,7 @@ final class SpanAttributes {
     } else if (errorType != null) {
       span.setAttribute(ErrorAttributes.ERROR_TYPE, errorType);
       // A connection the server's side closed without answering is the server's failure.
-      if ((statusSent || TracedRequest.CONNECTION_CLOSED_BY_SERVER.equals(errorType))
-          && status >= 500) {
+      if ((statusSent || request.closedByServer()) && status >= 500) {
         span.setStatus(StatusCode.ERROR);
       }
     } else if (status >= 500) {

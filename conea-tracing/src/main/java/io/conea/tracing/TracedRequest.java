@@ -320,14 +320,7 @@ public final class TracedRequest {
    * is a 5xx.
    */
   public void endConnectionClosed() {
-    if (ENDING.compareAndSet(this, 0, ENDED)) {
-      int sent = responseStatus;
-      finish(
-          sent > 0 ? sent : CLIENT_CLOSED_REQUEST,
-          sent > 0 ? STATUS_SENT | CLOSED : CLOSED,
-          null,
-          null);
-    }
+    endClosed(CLIENT_CLOSED_REQUEST, CLOSED);
   }
 
   /**
@@ -339,13 +332,14 @@ public final class TracedRequest {
    * and an error status.
    */
   public void endClosedByServer() {
+    endClosed(500, CLOSED | SERVER_CLOSED);
+  }
+
+  /** Ends a request whose connection closed: with the status already sent, else {@code unsent}. */
+  private void endClosed(int unsent, int flags) {
     if (ENDING.compareAndSet(this, 0, ENDED)) {
       int sent = responseStatus;
-      finish(
-          sent > 0 ? sent : 500,
-          sent > 0 ? STATUS_SENT | CLOSED | SERVER_CLOSED : CLOSED | SERVER_CLOSED,
-          null,
-          null);
+      finish(sent > 0 ? sent : unsent, sent > 0 ? STATUS_SENT | flags : flags, null, null);
     }
   }
 
@@ -380,6 +374,11 @@ public final class TracedRequest {
   /** Returns whether the ended request's status reached the client. */
   boolean statusSent() {
     return (ended & STATUS_SENT) != 0;
+  }
+
+  /** Returns whether the server's side closed the connection before the ended request's answer. */
+  boolean closedByServer() {
+    return (ended & SERVER_CLOSED) != 0;
   }
 
   /** Returns whether the route became known only at the end, from the framework. */

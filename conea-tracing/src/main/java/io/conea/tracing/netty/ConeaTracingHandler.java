@@ -125,9 +125,6 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
   /** Whether the server's side closed the live connection: requests in flight end as 500. */
   private boolean closedByServer;
 
-  /** Whether the drain is closing the connection at its bound: requests in flight end as 499. */
-  private boolean drainClosing;
-
   ConeaTracingHandler(HttpServerTracing tracing, @Nullable NettyDrain drain) {
     this.tracing = tracing;
     this.drain = drain;
@@ -181,12 +178,11 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
 
   /**
    * Notes a close that the server's side asks for on a live connection, other than after an I/O
-   * failure or by the drain: the requests still in flight then end with {@link
-   * TracedRequest#endClosedByServer()}.
+   * failure: the requests still in flight then end with {@link TracedRequest#endClosedByServer()}.
    */
   @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
-    if (!peerFailed && !drainClosing && !pending.isEmpty() && ctx.channel().isActive()) {
+    if (!peerFailed && !pending.isEmpty() && ctx.channel().isActive()) {
       closedByServer = true;
     }
     super.close(ctx, promise);
@@ -413,8 +409,9 @@ public final class ConeaTracingHandler extends ChannelDuplexHandler {
             return;
           }
           owner.abandoned.addAndGet(pending.size());
-          drainClosing = true;
-          ctx.channel().close();
+          // From this handler's place: the close does not pass its own close(), so the requests
+          // in flight stay the client's 499, not a server failure.
+          ctx.close();
         });
   }
 
