@@ -18,6 +18,9 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -118,14 +121,31 @@ public final class TestTelemetry {
 
   /** Returns the sum of {@code http_requests_total} over the series with this status. */
   public double requestsWithStatus(int status) {
-    Matcher matcher = Pattern.compile("(?m)^http_requests_total\\{(.*)} (\\S+)$").matcher(scrape());
-    double sum = 0;
+    return requestsByStatus(scrape(), labels -> true).getOrDefault(Integer.toString(status), 0.0);
+  }
+
+  /**
+   * Returns {@code http_requests_total} of a Prometheus text scrape summed by status, over the
+   * series whose labels (as written between the braces) {@code series} accepts.
+   */
+  public static Map<String, Double> requestsByStatus(String scrape, Predicate<String> series) {
+    Matcher matcher = Pattern.compile("(?m)^http_requests_total\\{(.*)} (\\S+)$").matcher(scrape);
+    Map<String, Double> sums = new TreeMap<>();
     while (matcher.find()) {
-      if (List.of(matcher.group(1).split(",")).contains("status=\"" + status + "\"")) {
-        sum += Double.parseDouble(matcher.group(2));
+      String labels = matcher.group(1);
+      if (!series.test(labels)) {
+        continue;
+      }
+      for (String label : labels.split(",")) {
+        if (label.startsWith("status=\"") && label.endsWith("\"")) {
+          sums.merge(
+              label.substring("status=\"".length(), label.length() - 1),
+              Double.parseDouble(matcher.group(2)),
+              Double::sum);
+        }
       }
     }
-    return sum;
+    return sums;
   }
 
   public static double sample(String scrape, String name, String labels) {

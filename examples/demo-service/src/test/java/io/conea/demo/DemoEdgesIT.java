@@ -2,6 +2,7 @@ package io.conea.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conea.tracing.TestTelemetry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,9 +31,6 @@ class DemoEdgesIT {
 
   private static final int ROUNDS = 5;
   private static final String HOST = "Host: 127.0.0.1\r\n";
-  private static final Pattern SERIES =
-      Pattern.compile("^http_requests_total\\{(.*)\\} (\\S+)$", Pattern.MULTILINE);
-  private static final Pattern STATUS = Pattern.compile("status=\"([^\"]*)\"");
 
   /** The request forms, each sent whole on a connection of its own. */
   private static Map<String, byte[]> forms() {
@@ -201,17 +199,8 @@ class DemoEdgesIT {
       response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
     Map<String, Integer> counts = new TreeMap<>();
-    Matcher series = SERIES.matcher(response);
-    while (series.find()) {
-      String labels = series.group(1);
-      if (labels.contains("endpoint=\"/metrics\"")) {
-        continue;
-      }
-      Matcher status = STATUS.matcher(labels);
-      if (status.find()) {
-        counts.merge(status.group(1), (int) Double.parseDouble(series.group(2)), Integer::sum);
-      }
-    }
+    TestTelemetry.requestsByStatus(response, labels -> !labels.contains("endpoint=\"/metrics\""))
+        .forEach((status, count) -> counts.put(status, count.intValue()));
     return counts;
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.conea.tracing.TestTelemetry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
@@ -284,12 +285,7 @@ class DemoTest {
 
   /** The sum of http_requests_total over every series with {@code status}. */
   private static double statusTotal(String scrape, String status) {
-    return scrape
-        .lines()
-        .filter(line -> line.startsWith("http_requests_total{"))
-        .filter(line -> line.contains("status=\"" + status + "\""))
-        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-        .sum();
+    return TestTelemetry.requestsByStatus(scrape, labels -> true).getOrDefault(status, 0.0);
   }
 
   @ParameterizedTest(name = "{0}")
