@@ -2,6 +2,7 @@ package io.conea.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.conea.tracing.RawHttp;
 import io.conea.tracing.TestTelemetry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -177,14 +178,14 @@ class DemoEdgesIT {
 
   private static void reset(int port, String request) throws IOException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      RawHttp.send(socket, request);
       socket.setSoLinger(true, 0);
     }
   }
 
   private static void closeAfter(int port, String partial) throws Exception {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      socket.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
+      RawHttp.send(socket, partial);
       Thread.sleep(50);
     }
   }
@@ -195,7 +196,7 @@ class DemoEdgesIT {
     String response;
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       socket.setSoTimeout(10_000);
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      RawHttp.send(socket, request);
       response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
     Map<String, Integer> counts = new TreeMap<>();
